@@ -1,0 +1,187 @@
+import { DEFAULT_NAME_SEPARATOR, toPublicName, toPublicUri } from './naming.ts';
+import type { Prompt, Resource, ResourceTemplate, Tool } from './mcp-types.ts';
+import type { Upstream } from './upstream.ts';
+
+/** One upstream as the catalog sees it: the connection and the namespace its names are exposed under. */
+export interface CatalogMember {
+  readonly upstream: Upstream;
+  /** `''` exposes the upstream's names unprefixed. */
+  readonly namespace: string;
+}
+
+/** Where a public tool or prompt name leads: the upstream and the name it has there. */
+export interface ItemRoute {
+  readonly upstream: Upstream;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** An item left out of the merged catalog because another upstream already exposes its public name. */
+export interface CatalogConflict {
+  readonly kind: 'tool' | 'prompt' | 'resource' | 'resource template';
+  readonly publicName: string;
+  /** The upstream whose item was refused. */
+  readonly upstreamId: string;
+  /** The upstream that keeps the name (the one registered first). */
+  readonly ownerId: string;
+  readonly message: string;
+}
+
+interface UnprefixedMember {
+  readonly upstream: Upstream;
+  readonly matchers: readonly RegExp[];
+}
+
+/**
+ * An immutable view of the merged catalog. The router answers every list and routes every call from one snapshot,
+ * with no database query and no upstream round trip; a change builds a new snapshot and swaps it in.
+ */
+export interface CatalogSnapshot {
+  readonly version: number;
+  readonly tools: readonly Tool[];
+  readonly prompts: readonly Prompt[];
+  readonly resources: readonly Resource[];
+  readonly resourceTemplates: readonly ResourceTemplate[];
+  readonly toolRoutes: ReadonlyMap<string, ItemRoute>;
+  readonly promptRoutes: ReadonlyMap<string, ItemRoute>;
+  /** Non-empty namespace → member, for namespaced resource URIs. */
+  readonly namespaces: ReadonlyMap<string, CatalogMember>;
+  /** Exact public URI → route, for resources of unprefixed upstreams. */
+  readonly resourceRoutes: ReadonlyMap<string, ItemRoute>;
+  readonly unprefixed: readonly UnprefixedMember[];
+  readonly conflicts: readonly CatalogConflict[];
+}
+
+/** Options of {@link buildCatalogSnapshot}. */
+export interface BuildCatalogSnapshotOptions {
+  /** Separator between namespace and name. Default `__`. */
+  separator?: string;
+  version?: number;
+}
+
+/** Turns a URI template into a matcher for URIs expanded from it (`{x}` one segment, `{+x}` and others anything). */
+export function uriTemplateMatcher(template: string): RegExp {
+  let pattern = '';
+  let last = 0;
+  for (const match of template.matchAll(/\{([^}]*)\}/g)) {
+    pattern += escapeRegExp(template.slice(last, match.index));
+    const operator = match[1]?.[0] ?? '';
+    pattern += operator === '' || /[A-Za-z0-9_]/.test(operator) ? '[^/?#]*' : '.*';
+    last = match.index + match[0].length;
+  }
+  pattern += escapeRegExp(template.slice(last));
+  return new RegExp(`^${pattern}$`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Merges the members' catalogs into one snapshot with reversible public names. Members are taken in order: when two
+ * expose the same public name, the earlier keeps it and the later one's item is refused and reported in `conflicts`
+ * (only possible with unprefixed members, or with a name shortened onto another).
+ */
+export function buildCatalogSnapshot(
+  members: readonly CatalogMember[],
+  options: BuildCatalogSnapshotOptions = {},
+): CatalogSnapshot {
+  const separator = options.separator ?? DEFAULT_NAME_SEPARATOR;
+  const tools: Tool[] = [];
+  const prompts: Prompt[] = [];
+  const resources: Resource[] = [];
+  const resourceTemplates: ResourceTemplate[] = [];
+  const toolRoutes = new Map<string, ItemRoute>();
+  const promptRoutes = new Map<string, ItemRoute>();
+  const resourceRoutes = new Map<string, ItemRoute>();
+  const templateOwners = new Map<string, string>();
+  const namespaces = new Map<string, CatalogMember>();
+  const unprefixed: UnprefixedMember[] = [];
+  const conflicts: CatalogConflict[] = [];
+
+  const refuse = (
+    member: CatalogMember,
+    item: { kind: CatalogConflict['kind']; publicName: string; ownerId: string },
+  ) => {
+    const { kind, publicName, ownerId } = item;
+    const owner = members.find((m) => m.upstream.id === ownerId)?.upstream.name ?? ownerId;
+    conflicts.push({
+      kind,
+      publicName,
+      upstreamId: member.upstream.id,
+      ownerId,
+      message:
+        `${kind} "${publicName}" of upstream "${member.upstream.name}" is hidden: upstream "${owner}" already ` +
+        `exposes that name; give one of them a namespace`,
+    });
+  };
+
+  for (const member of members) {
+    const { upstream, namespace } = member;
+    const catalog = upstream.getCatalog();
+    if (namespace !== '') namespaces.set(namespace, member);
+
+    for (const tool of catalog.tools) {
+      const publicName = toPublicName(namespace, tool.name, separator);
+      const owner = toolRoutes.get(publicName);
+      if (owner) {
+        refuse(member, { kind: 'tool', publicName: publicName, ownerId: owner.upstream.id });
+        continue;
+      }
+      toolRoutes.set(publicName, { upstream, namespace, name: tool.name });
+      tools.push(publicName === tool.name ? tool : { ...tool, name: publicName });
+    }
+    for (const prompt of catalog.prompts) {
+      const publicName = toPublicName(namespace, prompt.name, separator);
+      const owner = promptRoutes.get(publicName);
+      if (owner) {
+        refuse(member, { kind: 'prompt', publicName: publicName, ownerId: owner.upstream.id });
+        continue;
+      }
+      promptRoutes.set(publicName, { upstream, namespace, name: prompt.name });
+      prompts.push(publicName === prompt.name ? prompt : { ...prompt, name: publicName });
+    }
+    for (const resource of catalog.resources) {
+      const uri = toPublicUri(namespace, resource.uri);
+      if (namespace === '') {
+        const owner = resourceRoutes.get(uri);
+        if (owner) {
+          refuse(member, { kind: 'resource', publicName: uri, ownerId: owner.upstream.id });
+          continue;
+        }
+        resourceRoutes.set(uri, { upstream, namespace, name: resource.uri });
+      }
+      resources.push(namespace === '' ? resource : { ...resource, uri });
+    }
+    for (const template of catalog.resourceTemplates) {
+      const uriTemplate = toPublicUri(namespace, template.uriTemplate);
+      const owner = templateOwners.get(uriTemplate);
+      if (owner !== undefined) {
+        refuse(member, { kind: 'resource template', publicName: uriTemplate, ownerId: owner });
+        continue;
+      }
+      templateOwners.set(uriTemplate, upstream.id);
+      resourceTemplates.push(namespace === '' ? template : { ...template, uriTemplate });
+    }
+    if (namespace === '') {
+      unprefixed.push({
+        upstream,
+        matchers: catalog.resourceTemplates.map((t) => uriTemplateMatcher(t.uriTemplate)),
+      });
+    }
+  }
+
+  return Object.freeze({
+    version: options.version ?? 0,
+    tools,
+    prompts,
+    resources,
+    resourceTemplates,
+    toolRoutes,
+    promptRoutes,
+    namespaces,
+    resourceRoutes,
+    unprefixed,
+    conflicts,
+  });
+}

@@ -1,0 +1,58 @@
+// Public API of @mcp-gateway/core: the protocol engine shared by every transport, adapter and app.
+// Anything exported here is public; named exports only.
+export {
+  buildCatalogSnapshot,
+  uriTemplateMatcher,
+  type BuildCatalogSnapshotOptions,
+  type CatalogConflict,
+  type CatalogMember,
+  type CatalogSnapshot,
+  type ItemRoute,
+} from './catalog-snapshot.ts';
+export {
+  describeError,
+  GatewayError,
+  httpStatusOfErrorCode,
+  RpcError,
+  RpcErrorCode,
+  type GatewayErrorCode,
+} from './errors.ts';
+export { type Logger, silentLogger } from './logger.ts';
+export type {
+  Implementation,
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  RpcParams,
+  RpcResult,
+  ServerCapabilities,
+  Tool,
+} from './mcp-types.ts';
+export {
+  DEFAULT_NAME_SEPARATOR,
+  NAMESPACED_URI_PREFIX,
+  parsePublicUri,
+  PUBLIC_NAME_PATTERN,
+  slugifyNamespace,
+  toPublicName,
+  toPublicUri,
+} from './naming.ts';
+export {
+  createRouter,
+  GATEWAY_CAPABILITIES,
+  ROUTED_METHODS,
+  type Router,
+  type RouterOptions,
+  type RouterRequestContext,
+} from './router.ts';
+export {
+  emptyUpstreamCatalog,
+  type CatalogKind,
+  type Upstream,
+  type UpstreamCatalog,
+  type UpstreamChange,
+  type UpstreamProgress,
+  type UpstreamRequestOptions,
+  type UpstreamState,
+  type UpstreamStatus,
+} from './upstream.ts';

@@ -1,0 +1,449 @@
+import { Client, ProtocolError, SdkError, SdkErrorCode, type Transport } from '@modelcontextprotocol/client';
+import {
+  describeError,
+  emptyUpstreamCatalog,
+  RpcError,
+  RpcErrorCode,
+  silentLogger,
+  type CatalogKind,
+  type Implementation,
+  type Logger,
+  type RpcParams,
+  type ServerCapabilities,
+  type Upstream,
+  type UpstreamCatalog,
+  type UpstreamChange,
+  type UpstreamRequestOptions,
+  type UpstreamState,
+} from '@mcp-gateway/core';
+import { createBackoff, type BackoffOptions } from './backoff.ts';
+
+/** Options of {@link createMcpUpstream}. Durations in milliseconds; defaults in brackets. */
+export interface McpUpstreamOptions {
+  id: string;
+  name: string;
+  /** Opens a fresh transport for one connection attempt (spawns the child, prepares the HTTP client, …). */
+  connect: () => Transport | Promise<Transport>;
+  logger?: Logger;
+  /** Default per-request timeout [30000]. */
+  timeoutMs?: number;
+  /** Time allowed for the handshake plus the first listing [30000]. */
+  connectTimeoutMs?: number;
+  /** Reconnect delays: exponential with jitter [250 → 30000, ×2]. */
+  backoff?: BackoffOptions;
+  /** This many failures within `crashLoopWindowMs` mark the upstream unhealthy [5]. */
+  crashLoopFailures?: number;
+  /** [60000] */
+  crashLoopWindowMs?: number;
+  /** Ping interval that detects a dead connection; 0 turns it off [30000]. */
+  keepAliveMs?: number;
+  /** Identity the gateway presents upstream. */
+  clientInfo?: Implementation;
+  /** At most this many pages per list [1000]. */
+  maxListPages?: number;
+  clock?: () => Date;
+}
+
+const LIST_METHODS = {
+  tools: [['tools/list', 'tools']],
+  prompts: [['prompts/list', 'prompts']],
+  resources: [
+    ['resources/list', 'resources'],
+    ['resources/templates/list', 'resourceTemplates'],
+  ],
+} as const satisfies Record<CatalogKind, readonly (readonly [string, keyof UpstreamCatalog])[]>;
+
+/**
+ * An {@link Upstream} over one long-lived MCP client session. It connects once, lists every page of the catalog,
+ * re-lists on list_changed, pings to detect a dead connection, and reopens the session with exponential backoff
+ * after a failure (a stdio child's crash included); repeated failures mark it unhealthy. Calls never open a session.
+ */
+export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
+  const logger = (options.logger ?? silentLogger).child({ upstream: options.name, upstreamId: options.id });
+  const clock = options.clock ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+  const keepAliveMs = options.keepAliveMs ?? 30_000;
+  const crashLoopFailures = options.crashLoopFailures ?? 5;
+  const crashLoopWindowMs = options.crashLoopWindowMs ?? 60_000;
+  const maxListPages = options.maxListPages ?? 1000;
+  const clientInfo = options.clientInfo ?? { name: 'mcp-gateway', version: '0.1.0' };
+  const backoff = createBackoff(options.backoff);
+
+  let state: UpstreamState = { status: 'connecting', reconnects: 0 };
+  let catalog: UpstreamCatalog = emptyUpstreamCatalog;
+  let capabilities: ServerCapabilities | undefined;
+  let client: Client | undefined;
+  let started = false;
+  let closed = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  let failureTimes: number[] = [];
+  const listeners = new Set<(change: UpstreamChange) => void>();
+  let readyWaiters: Array<() => void> = [];
+  const relisting = new Map<CatalogKind, Promise<void>>();
+  const relistAgain = new Set<CatalogKind>();
+
+  const emit = (change: UpstreamChange) => {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        logger.error({ err: describeError(error) }, 'upstream change listener threw');
+      }
+    }
+  };
+
+  const setState = (next: Partial<UpstreamState>) => {
+    state = { ...state, ...next };
+    emit({ type: 'state', state });
+    if (state.status === 'ready' || state.status === 'unhealthy' || state.status === 'closed') {
+      const waiters = readyWaiters;
+      readyWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  };
+
+  const recordFailure = (error: unknown, phase: string) => {
+    const message = `${phase}: ${describeError(error)}`;
+    const now = clock();
+    failureTimes = [...failureTimes.filter((t) => now.getTime() - t < crashLoopWindowMs), now.getTime()];
+    const crashLoop = failureTimes.length >= crashLoopFailures;
+    logger.warn({ err: message, failures: failureTimes.length, crashLoop }, 'upstream connection failed');
+    setState({
+      status: crashLoop ? 'unhealthy' : state.connectedAt ? 'reconnecting' : 'connecting',
+      lastError: message,
+      lastErrorAt: now,
+    });
+    return crashLoop;
+  };
+
+  const scheduleRetry = (crashLoop: boolean) => {
+    if (closed || retryTimer) return;
+    const delay = crashLoop ? backoff.maxMs : backoff.next();
+    logger.info({ delayMs: Math.round(delay) }, 'reconnecting upstream');
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void attempt();
+    }, delay);
+    retryTimer.unref?.();
+  };
+
+  const stopKeepAlive = () => {
+    if (keepAliveTimer) clearInterval(keepAliveTimer);
+    keepAliveTimer = undefined;
+  };
+
+  const listKind = async (session: Client, kind: CatalogKind): Promise<Partial<UpstreamCatalog>> => {
+    const lists: Record<string, unknown[]> = {};
+    for (const [method, key] of LIST_METHODS[kind]) {
+      const items: unknown[] = [];
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      for (let page = 0; ; page++) {
+        if (page >= maxListPages) throw new Error(`${method} returned more than ${maxListPages} pages`);
+        let result: Record<string, unknown>;
+        try {
+          result = await session.request(
+            { method: method as 'tools/list', params: cursor === undefined ? {} : { cursor } },
+            { timeout: timeoutMs },
+          );
+        } catch (error) {
+          // A server that offers resources may still lack templates: an empty list, not a failure.
+          if (
+            key === 'resourceTemplates' &&
+            ProtocolError.isInstance(error) &&
+            error.code === RpcErrorCode.MethodNotFound
+          )
+            break;
+          throw error;
+        }
+        const pageItems = result[key];
+        if (Array.isArray(pageItems)) items.push(...pageItems);
+        const next = result.nextCursor;
+        if (typeof next !== 'string' || next === '') break;
+        if (seen.has(next)) throw new Error(`${method} repeated the cursor ${JSON.stringify(next)}`);
+        seen.add(next);
+        cursor = next;
+      }
+      lists[key] = items;
+    }
+    // The SDK validated every page against the spec schema, so the items have the catalog's types.
+    return lists;
+  };
+
+  const listAll = async (session: Client): Promise<UpstreamCatalog> => {
+    const caps = session.getServerCapabilities() ?? {};
+    let next: UpstreamCatalog = emptyUpstreamCatalog;
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      if (!caps[kind]) continue;
+      next = { ...next, ...(await listKind(session, kind)) };
+    }
+    return next;
+  };
+
+  const relist = (session: Client, kind: CatalogKind): Promise<void> => {
+    const running = relisting.get(kind);
+    if (running) {
+      relistAgain.add(kind);
+      return running;
+    }
+    const run = (async () => {
+      try {
+        const lists = await listKind(session, kind);
+        if (session !== client) return;
+        catalog = { ...catalog, ...lists };
+        emit({ type: 'catalog', kinds: [kind] });
+        logger.info({ kind }, 'upstream list changed; re-listed');
+      } catch (error) {
+        logger.warn({ kind, err: describeError(error) }, 're-listing after list_changed failed');
+      } finally {
+        relisting.delete(kind);
+        if (relistAgain.delete(kind) && session === client) void relist(session, kind);
+      }
+    })();
+    relisting.set(kind, run);
+    return run;
+  };
+
+  const attempt = async (): Promise<void> => {
+    if (closed) return;
+    let transport: Transport | undefined;
+    const session = new Client(clientInfo, { capabilities: {} });
+    try {
+      transport = await options.connect();
+      session.setNotificationHandler('notifications/tools/list_changed', () => void relist(session, 'tools'));
+      session.setNotificationHandler(
+        'notifications/prompts/list_changed',
+        () => void relist(session, 'prompts'),
+      );
+      session.setNotificationHandler(
+        'notifications/resources/list_changed',
+        () => void relist(session, 'resources'),
+      );
+      session.onerror = (error) => logger.warn({ err: describeError(error) }, 'upstream transport error');
+      await withTimeout(
+        session.connect(transport, { timeout: connectTimeoutMs }),
+        connectTimeoutMs,
+        'initialize',
+      );
+      const listed = await withTimeout(listAll(session), connectTimeoutMs, 'listing the catalog');
+      if (closed) {
+        await session.close().catch(() => undefined);
+        return;
+      }
+      client = session;
+      catalog = listed;
+      capabilities = session.getServerCapabilities();
+      session.onclose = () => onSessionClosed(session);
+      backoff.reset();
+      const version = session.getServerVersion();
+      setState({
+        status: 'ready',
+        connectedAt: clock(),
+        serverInfo: version,
+        protocolVersion: session.getNegotiatedProtocolVersion(),
+      });
+      emit({ type: 'catalog', kinds: ['tools', 'prompts', 'resources'] });
+      logger.info(
+        {
+          server: version?.name,
+          tools: listed.tools.length,
+          prompts: listed.prompts.length,
+          resources: listed.resources.length,
+        },
+        'upstream ready',
+      );
+      startKeepAlive(session);
+    } catch (error) {
+      session.onclose = undefined;
+      await session.close().catch(() => undefined);
+      await transport?.close().catch(() => undefined);
+      if (closed) return;
+      scheduleRetry(recordFailure(error, 'connect'));
+    }
+  };
+
+  const onSessionClosed = (session: Client) => {
+    if (session !== client) return;
+    client = undefined;
+    stopKeepAlive();
+    if (closed) return;
+    const crashLoop = recordFailure(new Error('connection closed'), 'session');
+    setState({ reconnects: state.reconnects + 1 });
+    scheduleRetry(crashLoop);
+  };
+
+  const startKeepAlive = (session: Client) => {
+    stopKeepAlive();
+    if (keepAliveMs <= 0) return;
+    keepAliveTimer = setInterval(() => {
+      session.ping({ timeout: Math.min(timeoutMs, keepAliveMs) }).catch((error: unknown) => {
+        if (session !== client) return;
+        logger.warn({ err: describeError(error) }, 'keep-alive ping failed; reopening the session');
+        void session.close();
+      });
+    }, keepAliveMs);
+    keepAliveTimer.unref?.();
+  };
+
+  const waitUntilSettled = (signal: AbortSignal | undefined, waitMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        readyWaiters = readyWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      readyWaiters.push(done);
+    });
+
+  const unavailable = (method: string, reason: string) =>
+    new RpcError(
+      RpcErrorCode.InternalError,
+      `upstream "${options.name}" is unavailable for ${method}: ${reason}`,
+      {
+        upstream: options.name,
+        status: state.status,
+      },
+    );
+
+  return {
+    id: options.id,
+    name: options.name,
+
+    start() {
+      if (started || closed) return;
+      started = true;
+      void attempt();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      stopKeepAlive();
+      const session = client;
+      client = undefined;
+      setState({ status: 'closed' });
+      listeners.clear();
+      await session
+        ?.close()
+        .catch((error: unknown) => logger.warn({ err: describeError(error) }, 'close failed'));
+    },
+
+    getState: () => state,
+    getCatalog: () => catalog,
+    getCapabilities: () => capabilities,
+
+    async request(
+      method: string,
+      params: RpcParams | undefined,
+      requestOptions: UpstreamRequestOptions = {},
+    ) {
+      const callTimeout = requestOptions.timeoutMs ?? timeoutMs;
+      const startedAt = Date.now();
+      if (!client && !closed && state.status !== 'unhealthy') {
+        // A reconnect is under way: wait for it (bounded by the call's timeout) instead of failing at once.
+        await waitUntilSettled(requestOptions.signal, callTimeout);
+      }
+      const session = client;
+      if (!session) {
+        throw unavailable(
+          method,
+          closed ? 'it was removed' : `${state.status}; last error: ${state.lastError ?? 'none'}`,
+        );
+      }
+      const remaining = Math.max(1, callTimeout - (Date.now() - startedAt));
+      const onProgress = requestOptions.onProgress;
+      try {
+        return await session.request(
+          { method: method as 'tools/call', params },
+          {
+            signal: requestOptions.signal,
+            timeout: remaining,
+            resetTimeoutOnProgress: onProgress !== undefined,
+            maxTotalTimeout: onProgress ? Math.max(callTimeout, 10 * 60_000) : undefined,
+            onprogress: onProgress
+              ? (progress) =>
+                  onProgress({
+                    progress: progress.progress,
+                    total: progress.total,
+                    message: progress.message,
+                  })
+              : undefined,
+          },
+        );
+      } catch (error) {
+        throw toRpcError(error, { upstream: options.name, method, timeoutMs: callTimeout });
+      }
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** Maps what the SDK client throws to an `RpcError` that names the upstream and the cause. */
+export function toRpcError(
+  error: unknown,
+  context: { upstream: string; method: string; timeoutMs: number },
+): RpcError {
+  const { upstream, method } = context;
+  if (error instanceof RpcError) return error;
+  if (ProtocolError.isInstance(error)) {
+    // The upstream answered with a JSON-RPC error: pass its code, message and data through unchanged.
+    return new RpcError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
+  }
+  if (SdkError.isInstance(error)) {
+    switch (error.code) {
+      case SdkErrorCode.RequestTimeout:
+        return new RpcError(
+          RpcErrorCode.RequestTimeout,
+          `upstream "${upstream}" did not answer ${method} within ${context.timeoutMs} ms`,
+          { upstream },
+        );
+      case SdkErrorCode.ConnectionClosed:
+        return new RpcError(
+          RpcErrorCode.InternalError,
+          `upstream "${upstream}" closed the connection during ${method}`,
+          {
+            upstream,
+          },
+        );
+      case SdkErrorCode.InvalidResult:
+        return new RpcError(
+          RpcErrorCode.InternalError,
+          `upstream "${upstream}" returned an invalid result for ${method}: ${describeError(error)}`,
+          { upstream },
+        );
+      default:
+        break;
+    }
+  }
+  return new RpcError(
+    RpcErrorCode.InternalError,
+    `upstream "${upstream}" failed ${method}: ${describeError(error)}`,
+    {
+      upstream,
+    },
+  );
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

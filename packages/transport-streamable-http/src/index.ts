@@ -1,0 +1,8 @@
+// Public API of @mcp-gateway/transport-streamable-http: MCP over streamable HTTP as a web-standard fetch handler.
+// Anything exported here is public; named exports only.
+export {
+  createStreamableHttpHandler,
+  jsonRpcErrorResponse,
+  type StreamableHttpHandler,
+  type StreamableHttpHandlerOptions,
+} from './streamable-http-handler.ts';

@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import {
+  isInitializeRequest,
+  ProtocolError,
+  Server,
+  WebStandardStreamableHTTPServerTransport,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import {
+  describeError,
+  GATEWAY_CAPABILITIES,
+  ROUTED_METHODS,
+  RpcError,
+  RpcErrorCode,
+  silentLogger,
+  type CatalogKind,
+  type Implementation,
+  type Logger,
+  type Router,
+  type RpcParams,
+} from '@mcp-gateway/core';
+
+/** Options of {@link createStreamableHttpHandler}. Durations in milliseconds; defaults in brackets. */
+export interface StreamableHttpHandlerOptions {
+  router: Router;
+  logger?: Logger;
+  /** The identity the gateway presents to clients [mcp-gateway]. */
+  serverInfo?: Implementation;
+  instructions?: string;
+  /** A session with no request for this long is closed [1800000 = 30 min]. */
+  sessionIdleTimeoutMs?: number;
+  /** New sessions beyond this count are refused with 503 [10000]. */
+  maxSessions?: number;
+  /** Largest request body accepted [4 MiB]. */
+  maxBodyBytes?: number;
+  /** Host names accepted in the `Host` header; empty accepts any [none: any]. */
+  allowedHosts?: readonly string[];
+  /** Origins accepted when a browser sends `Origin`; requests from any other origin get 403 [none]. */
+  allowedOrigins?: readonly string[];
+  /** Session id generator [crypto.randomUUID]. */
+  generateSessionId?: () => string;
+}
+
+/** A web-standard fetch handler serving MCP over streamable HTTP, plus session housekeeping. */
+export interface StreamableHttpHandler {
+  /** Answers one HTTP request (POST, GET or DELETE on the MCP endpoint). */
+  fetch(request: Request): Promise<Response>;
+  /** Number of open sessions. */
+  sessionCount(): number;
+  /** Closes every session. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly server: Server;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  lastSeen: number;
+}
+
+const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+};
+
+/**
+ * Serves the gateway's router over MCP streamable HTTP (protocol 2025-03-26 … 2025-11-25) with stateful sessions:
+ * `initialize` opens a session (`Mcp-Session-Id`), later requests must carry it (unknown or ended → 404), DELETE
+ * ends it. Each session is an SDK `Server` whose handlers delegate to the router, so transports never touch the
+ * registry. List changes reach every open session.
+ */
+export function createStreamableHttpHandler(options: StreamableHttpHandlerOptions): StreamableHttpHandler {
+  const { router } = options;
+  const logger = options.logger ?? silentLogger;
+  const serverInfo = options.serverInfo ?? { name: 'mcp-gateway', version: '0.1.0' };
+  const idleMs = options.sessionIdleTimeoutMs ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? 10_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const generateSessionId = options.generateSessionId ?? randomUUID;
+  const sessions = new Map<string, Session>();
+
+  const unsubscribe = router.onListChanged((kinds) => {
+    for (const [id, session] of sessions) {
+      for (const kind of kinds) {
+        session.server.notification({ method: LIST_CHANGED_NOTIFICATION[kind] }).catch((error: unknown) => {
+          logger.debug({ sessionId: id, err: describeError(error) }, 'list_changed not delivered');
+        });
+      }
+    }
+  });
+
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const [id, session] of sessions) {
+        if (session.lastSeen < cutoff) {
+          logger.info({ sessionId: id }, 'closing idle session');
+          void closeSession(id);
+        }
+      }
+    },
+    Math.min(idleMs, 60_000),
+  );
+  sweeper.unref?.();
+
+  const closeSession = async (id: string) => {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    await session.transport.close().catch(() => undefined);
+    await session.server.close().catch(() => undefined);
+  };
+
+  const createServer = (): Server => {
+    const server = new Server(serverInfo, {
+      capabilities: GATEWAY_CAPABILITIES,
+      instructions: options.instructions,
+    });
+    for (const method of ROUTED_METHODS) {
+      const handler = async (request: { params?: RpcParams }, ctx: ServerContext) => {
+        const params = request.params;
+        // The SDK lifts `_meta` out of params into the context; the progress token lives there.
+        const meta = (ctx.mcpReq._meta ?? params?._meta) as { progressToken?: string | number } | undefined;
+        const progressToken = meta?.progressToken;
+        try {
+          return await router.handle(method, params, {
+            signal: ctx.mcpReq.signal,
+            onProgress:
+              progressToken === undefined
+                ? undefined
+                : (progress) => {
+                    ctx.mcpReq
+                      .notify({ method: 'notifications/progress', params: { progressToken, ...progress } })
+                      .catch(() => undefined);
+                  },
+          });
+        } catch (error) {
+          throw toProtocolError(error, logger);
+        }
+      };
+      // The router returns each method's result as the upstream sent it; the SDK's per-method types do not apply.
+      server.setRequestHandler(method, handler as never);
+    }
+    return server;
+  };
+
+  const startSession = async (request: Request, body: unknown): Promise<Response> => {
+    if (sessions.size >= maxSessions) {
+      return jsonRpcErrorResponse(503, RpcErrorCode.InternalError, 'too many open sessions; try again later');
+    }
+    const server = createServer();
+    let sessionId: string | undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: generateSessionId,
+      maxRequestBodySize: maxBodyBytes,
+      onsessioninitialized: (id) => {
+        sessionId = id;
+        sessions.set(id, { server, transport, lastSeen: Date.now() });
+        logger.info({ sessionId: id }, 'session opened');
+      },
+      onsessionclosed: (id) => {
+        sessions.delete(id);
+        logger.info({ sessionId: id }, 'session closed');
+      },
+    });
+    transport.onclose = () => {
+      if (sessionId !== undefined) sessions.delete(sessionId);
+    };
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody: body });
+    if (sessionId === undefined) {
+      // The initialize failed (bad version, bad params): nothing to keep.
+      await server.close().catch(() => undefined);
+    }
+    return response;
+  };
+
+  return {
+    async fetch(request) {
+      const refused = checkHostAndOrigin(request, allowedHosts, allowedOrigins);
+      if (refused) return refused;
+      const sessionId = request.headers.get('mcp-session-id') ?? undefined;
+
+      if (request.method === 'POST') {
+        const parsed = await readJsonBody(request, maxBodyBytes);
+        if (parsed instanceof Response) return parsed;
+        const replay = new Request(request.url, {
+          method: 'POST',
+          headers: request.headers,
+          body: parsed.text,
+          signal: request.signal,
+        });
+        if (sessionId === undefined) {
+          if (isInitializeRequest(parsed.body)) return startSession(replay, parsed.body);
+          return jsonRpcErrorResponse(
+            400,
+            RpcErrorCode.InvalidRequest,
+            'Bad Request: no Mcp-Session-Id header; send initialize first to open a session',
+          );
+        }
+        const session = sessions.get(sessionId);
+        if (!session) return sessionNotFound();
+        session.lastSeen = Date.now();
+        return session.transport.handleRequest(replay, { parsedBody: parsed.body });
+      }
+
+      if (request.method === 'GET' || request.method === 'DELETE') {
+        if (sessionId === undefined) {
+          return jsonRpcErrorResponse(
+            400,
+            RpcErrorCode.InvalidRequest,
+            'Bad Request: Mcp-Session-Id header is required',
+          );
+        }
+        const session = sessions.get(sessionId);
+        if (!session) return sessionNotFound();
+        session.lastSeen = Date.now();
+        const response = await session.transport.handleRequest(request);
+        if (request.method === 'DELETE') void closeSession(sessionId);
+        return response;
+      }
+
+      return new Response(null, { status: 405, headers: { allow: 'GET, POST, DELETE' } });
+    },
+
+    sessionCount: () => sessions.size,
+
+    async close() {
+      clearInterval(sweeper);
+      unsubscribe();
+      await Promise.all([...sessions.keys()].map((id) => closeSession(id)));
+    },
+  };
+}
+
+function sessionNotFound(): Response {
+  return jsonRpcErrorResponse(
+    404,
+    RpcErrorCode.InvalidRequest,
+    'Session not found: it ended or never existed; initialize a new one',
+  );
+}
+
+/** A JSON-RPC error body with no id, for failures before a message could be read. */
+export function jsonRpcErrorResponse(status: number, code: number, message: string): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** DNS-rebinding protection: a foreign Host or a present, foreign Origin gets 403. */
+function checkHostAndOrigin(
+  request: Request,
+  allowedHosts: ReadonlySet<string>,
+  allowedOrigins: ReadonlySet<string>,
+): Response | undefined {
+  if (allowedHosts.size > 0) {
+    const host = (request.headers.get('host') ?? '').toLowerCase();
+    const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    if (!hostname || !allowedHosts.has(hostname)) {
+      return jsonRpcErrorResponse(
+        403,
+        RpcErrorCode.InvalidRequest,
+        `Forbidden: host "${host}" is not allowed`,
+      );
+    }
+  }
+  const origin = request.headers.get('origin');
+  if (origin !== null && !allowedOrigins.has(origin)) {
+    let sameHost: boolean;
+    try {
+      sameHost = new URL(origin).host === request.headers.get('host');
+    } catch {
+      sameHost = false;
+    }
+    if (!sameHost) {
+      return jsonRpcErrorResponse(
+        403,
+        RpcErrorCode.InvalidRequest,
+        `Forbidden: origin "${origin}" is not allowed`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Reads a JSON body once, within a byte limit, without buffering more than the limit. */
+async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+): Promise<{ body: unknown; text: string } | Response> {
+  const declared = Number(request.headers.get('content-length') ?? 'NaN');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    return jsonRpcErrorResponse(
+      413,
+      RpcErrorCode.InvalidRequest,
+      `Payload Too Large: the limit is ${maxBytes} bytes`,
+    );
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return jsonRpcErrorResponse(
+          413,
+          RpcErrorCode.InvalidRequest,
+          `Payload Too Large: the limit is ${maxBytes} bytes`,
+        );
+      }
+      chunks.push(value);
+    }
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, 'Parse error: the body is not valid UTF-8');
+  }
+  try {
+    return { body: JSON.parse(text) as unknown, text };
+  } catch (error) {
+    return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, `Parse error: ${describeError(error)}`);
+  }
+}
+
+/** Turns what the router throws into the SDK's wire error; anything unexpected is logged and sent as -32603. */
+function toProtocolError(error: unknown, logger: Logger): ProtocolError {
+  if (error instanceof RpcError) return new ProtocolError(error.code, error.message, error.data);
+  if (ProtocolError.isInstance(error)) return error;
+  logger.error({ err: describeError(error) }, 'unexpected error while handling a request');
+  return new ProtocolError(RpcErrorCode.InternalError, 'Internal error');
+}
