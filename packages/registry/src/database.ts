@@ -1,0 +1,174 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '@mcp-gateway/core';
+import { silentLogger } from '@mcp-gateway/core';
+import type { Dialect, KyselyPlugin } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.ts';
+import { RegistryError } from './registry-error.ts';
+import type { RegistryDatabase } from './registry-database.ts';
+
+/** Options for {@link createDatabase}. */
+export interface CreateDatabaseOptions {
+  /** A Postgres URL (`postgres://user:password@host:5432/db`). When absent, the registry uses embedded PGlite. */
+  databaseUrl?: string;
+  /** Where PGlite keeps its files (in `${dataDir}/pglite`, created if missing); in memory when absent. */
+  dataDir?: string;
+  /** Run pending migrations before returning. Default `true`. */
+  migrate?: boolean;
+  /** Kysely plugins to install, e.g. a {@link createQueryCounter} in tests. */
+  plugins?: KyselyPlugin[];
+  /** How long to wait for a Postgres connection before giving up, in milliseconds. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+/** Which engine a {@link Database} runs on; both run the same SQL and the same migrations. */
+export type DatabaseDialect = 'postgres' | 'pglite';
+
+/** An open registry database. Close it when done, or use `await using`. */
+export interface Database {
+  db: Kysely<RegistryDatabase>;
+  dialect: DatabaseDialect;
+  /** Closes the pool (Postgres) or the embedded engine (PGlite); safe to call more than once. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const POOL_SIZE = 10;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens the registry database: Postgres when `databaseUrl` is given, else embedded PGlite (persisted under `dataDir`,
+ * or in memory). It checks that Postgres is reachable (a {@link RegistryError} with code `'database-unreachable'`
+ * naming host and port, never the password) and runs migrations unless `migrate` is `false`.
+ */
+export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
+  const logger = options.logger ?? silentLogger;
+  const opened =
+    options.databaseUrl === undefined
+      ? await openPglite(options.dataDir)
+      : await openPostgres(
+          options.databaseUrl,
+          options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+          logger,
+        );
+
+  const db = new Kysely<RegistryDatabase>({ dialect: opened.dialect, plugins: options.plugins ?? [] });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await db.destroy();
+      await opened.close();
+    })();
+    return closing;
+  };
+
+  if (options.migrate !== false) {
+    try {
+      const { applied } = await migrateToLatest(db);
+      for (const migration of applied) logger.info({ migration }, 'migration applied');
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  logger.info({ dialect: opened.name, target: opened.target }, 'registry database open');
+  return { db, dialect: opened.name, close, [Symbol.asyncDispose]: close };
+}
+
+interface OpenedDialect {
+  name: DatabaseDialect;
+  dialect: Dialect;
+  /** Where the data lives, safe to log. */
+  target: string;
+  /** Releases what Kysely's `destroy()` may not have (it skips a PGlite it never used). */
+  close(): Promise<void>;
+}
+
+async function openPglite(dataDir: string | undefined): Promise<OpenedDialect> {
+  const path = dataDir === undefined ? undefined : join(dataDir, 'pglite');
+  if (path !== undefined) await mkdir(path, { recursive: true });
+  const pglite = new PGlite(path);
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    throw new RegistryError('database-unreachable', `cannot open PGlite data in ${path ?? 'memory'}`, {
+      cause: error,
+    });
+  }
+  return {
+    name: 'pglite',
+    // Kysely's own PGlite dialect serializes access to the single connection and uses PGlite's exclusive
+    // transactions, so concurrent callers cannot interleave inside a transaction.
+    dialect: new PGliteDialect({ pglite }),
+    target: path ?? 'memory',
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(
+  databaseUrl: string,
+  connectTimeoutMs: number,
+  logger: Logger,
+): Promise<OpenedDialect> {
+  const target = describePostgresUrl(databaseUrl);
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
+  // An idle client losing its connection (server restart, network) emits 'error' on the pool; unhandled, it would
+  // crash the process. The next query gets a fresh connection or a clear error.
+  pool.on('error', (error) =>
+    logger.warn({ target, error: error.message }, 'idle postgres connection failed'),
+  );
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RegistryError('database-unreachable', `cannot reach Postgres at ${target}: ${reason}`, {
+      cause: error,
+      details: { target },
+    });
+  }
+  return {
+    name: 'postgres',
+    dialect: new PostgresDialect({ pool }),
+    target,
+    async close() {
+      if (!pool.ending && !pool.ended) await pool.end();
+    },
+  };
+}
+
+/** `host:port/database` from a Postgres URL, for messages and logs: never the user or password. */
+function describePostgresUrl(databaseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    // No cause: the parse error would carry the whole URL, password included.
+    throw new RegistryError(
+      'database-unreachable',
+      'the database URL is not a valid URL (expected postgres://user:password@host:5432/database)',
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new RegistryError(
+      'database-unreachable',
+      `the database URL must start with postgres:// or postgresql://, not ${url.protocol}//`,
+    );
+  }
+  const host = url.hostname === '' ? (url.searchParams.get('host') ?? 'localhost') : url.hostname;
+  const port = url.port === '' ? (url.searchParams.get('port') ?? '5432') : url.port;
+  const database = decodeURIComponent(url.pathname.slice(1));
+  return database === '' ? `${host}:${port}` : `${host}:${port}/${database}`;
+}

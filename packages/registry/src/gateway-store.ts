@@ -1,0 +1,237 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { RegistryError } from './registry-error.ts';
+import type { GatewaysTable, RegistryDatabase } from './registry-database.ts';
+
+/** How the gateway reaches an upstream MCP server. */
+export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse';
+
+/** One registered upstream MCP server, as the store returns it. Absent optional values are `undefined`. */
+export interface GatewayRecord {
+  /** A UUID from the store's `generateId`. */
+  id: string;
+  /** Unique across gateways. */
+  name: string;
+  transport: GatewayTransport;
+  /** The executable for `stdio`; started without a shell. */
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** The endpoint for `streamable-http` and `sse`. */
+  url?: string;
+  headers: Record<string, string>;
+  /** The prefix for this gateway's tool names: `undefined` means derived from the name, `''` means no prefix. */
+  namespace?: string;
+  enabled: boolean;
+  timeoutMs?: number;
+  tags: string[];
+  /** Starts at 1; every update adds 1, so caches and change feeds can tell versions apart. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  createdBy?: string;
+  updatedBy?: string;
+}
+
+/** What {@link GatewayStore.create} takes; omitted collections default to empty and `enabled` to `true`. */
+export interface GatewayInput {
+  name: string;
+  transport: GatewayTransport;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  namespace?: string;
+  enabled?: boolean;
+  timeoutMs?: number;
+  tags?: string[];
+  /** Who created it (a user or token id); also recorded as `updatedBy`. */
+  createdBy?: string;
+}
+
+/**
+ * What {@link GatewayStore.update} takes. A property that is absent or `undefined` keeps its value; `null` clears an
+ * optional one. `updatedBy` is recorded as given (cleared when absent), since it names who made this change.
+ */
+export interface GatewayPatch {
+  name?: string;
+  transport?: GatewayTransport;
+  command?: string | null;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string | null;
+  url?: string | null;
+  headers?: Record<string, string>;
+  namespace?: string | null;
+  enabled?: boolean;
+  timeoutMs?: number | null;
+  tags?: string[];
+  updatedBy?: string;
+}
+
+/** Options for {@link createGatewayStore}. */
+export interface GatewayStoreOptions {
+  db: Kysely<RegistryDatabase>;
+  /** Default: `() => new Date()`. */
+  clock?: () => Date;
+  /** Default: `crypto.randomUUID`. */
+  generateId?: () => string;
+}
+
+/** Reads and writes the `gateways` catalog. Every method is one query. */
+export interface GatewayStore {
+  /** All gateways, ordered by name. */
+  list(): Promise<GatewayRecord[]>;
+  /** The gateway with this id, or `undefined`. */
+  get(id: string): Promise<GatewayRecord | undefined>;
+  /** Inserts a gateway. Throws a {@link RegistryError} `'conflict'` (`details.field: 'name'`) if the name is taken. */
+  create(input: GatewayInput): Promise<GatewayRecord>;
+  /**
+   * Applies `patch`, adds 1 to `version` and sets `updatedAt`; returns the updated record, or `undefined` when there
+   * is no such gateway. A rename onto a taken name throws a {@link RegistryError} `'conflict'`.
+   */
+  update(id: string, patch: GatewayPatch): Promise<GatewayRecord | undefined>;
+  /** Deletes the gateway; `false` when there was none. */
+  remove(id: string): Promise<boolean>;
+}
+
+/** Creates the store for the `gateways` catalog on a migrated database (see {@link createDatabase}). */
+export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
+  const { db } = options;
+  if (typeof db?.selectFrom !== 'function')
+    throw new TypeError('createGatewayStore: `db` must be a Kysely instance');
+  const clock = options.clock ?? (() => new Date());
+  const generateId = options.generateId ?? randomUUID;
+
+  return {
+    async list() {
+      const rows = await db.selectFrom('gateways').selectAll().orderBy('name').orderBy('id').execute();
+      return rows.map(toRecord);
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async create(input) {
+      const now = clock();
+      const id = generateId();
+      try {
+        const row = await db
+          .insertInto('gateways')
+          .values({
+            id,
+            name: input.name,
+            transport: input.transport,
+            command: input.command ?? null,
+            args: json(input.args ?? []),
+            env: json(input.env ?? {}),
+            cwd: input.cwd ?? null,
+            url: input.url ?? null,
+            headers: json(input.headers ?? {}),
+            namespace: input.namespace ?? null,
+            enabled: input.enabled ?? true,
+            timeout_ms: input.timeoutMs ?? null,
+            tags: json(input.tags ?? []),
+            created_at: now,
+            updated_at: now,
+            created_by: input.createdBy ?? null,
+            updated_by: input.createdBy ?? null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toRecord(row);
+      } catch (error) {
+        throw asConflict(error, { id, name: input.name }) ?? error;
+      }
+    },
+
+    async update(id, patch) {
+      const values: Updateable<GatewaysTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
+      if (patch.name !== undefined) values.name = patch.name;
+      if (patch.transport !== undefined) values.transport = patch.transport;
+      if (patch.command !== undefined) values.command = patch.command;
+      if (patch.args !== undefined) values.args = json(patch.args);
+      if (patch.env !== undefined) values.env = json(patch.env);
+      if (patch.cwd !== undefined) values.cwd = patch.cwd;
+      if (patch.url !== undefined) values.url = patch.url;
+      if (patch.headers !== undefined) values.headers = json(patch.headers);
+      if (patch.namespace !== undefined) values.namespace = patch.namespace;
+      if (patch.enabled !== undefined) values.enabled = patch.enabled;
+      if (patch.timeoutMs !== undefined) values.timeout_ms = patch.timeoutMs;
+      if (patch.tags !== undefined) values.tags = json(patch.tags);
+      try {
+        const row = await db
+          .updateTable('gateways')
+          .set(values)
+          .set((eb) => ({ version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row === undefined ? undefined : toRecord(row);
+      } catch (error) {
+        throw asConflict(error, { id, name: patch.name ?? '' }) ?? error;
+      }
+    },
+
+    async remove(id) {
+      const result = await db.deleteFrom('gateways').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+}
+
+/** jsonb values go in as JSON text (see `JsonColumn`), which both `pg` and PGlite pass through unchanged. */
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Turns a unique violation (SQLSTATE 23505, reported the same way by `pg` and PGlite) into a conflict error. The
+ * database decides, so two concurrent creates with the same name cannot both pass a check.
+ */
+function asConflict(error: unknown, attempted: { id: string; name: string }): RegistryError | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error) || error.code !== UNIQUE_VIOLATION) {
+    return undefined;
+  }
+  const constraint = 'constraint' in error ? error.constraint : undefined;
+  if (constraint === 'gateways_pkey') {
+    return new RegistryError('conflict', `a gateway with id "${attempted.id}" already exists`, {
+      cause: error,
+      details: { field: 'id' },
+    });
+  }
+  return new RegistryError('conflict', `a gateway named "${attempted.name}" already exists`, {
+    cause: error,
+    details: { field: 'name' },
+  });
+}
+
+function toRecord(row: Selectable<GatewaysTable>): GatewayRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    transport: row.transport as GatewayTransport,
+    command: row.command ?? undefined,
+    args: row.args,
+    env: row.env,
+    cwd: row.cwd ?? undefined,
+    url: row.url ?? undefined,
+    headers: row.headers,
+    namespace: row.namespace ?? undefined,
+    enabled: row.enabled,
+    timeoutMs: row.timeout_ms ?? undefined,
+    tags: row.tags,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by ?? undefined,
+    updatedBy: row.updated_by ?? undefined,
+  };
+}
