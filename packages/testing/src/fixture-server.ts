@@ -1,0 +1,224 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { completable, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import * as z from 'zod';
+
+/** Options for {@link createFixtureServer}. */
+export interface FixtureServerOptions {
+  /** Reported as `serverInfo.name` and by the `whoami` tool, so tests can tell upstreams apart. */
+  name: string;
+  /** Sent to clients in the `initialize` result. */
+  instructions?: string;
+}
+
+/** Number of `bulk_<i>` tools every fixture registers (`bulk_0` … `bulk_29`). */
+export const FIXTURE_BULK_TOOL_COUNT = 30;
+
+/** Longest sleep the `slow` tool accepts, in milliseconds. */
+export const FIXTURE_SLOW_MAX_MS = 30_000;
+
+const PROMPT_NAMES = ['Alice', 'Albert', 'Bob'];
+const ITEM_IDS = ['1', '2', '3'];
+const SLOW_PROGRESS_STEPS = 4;
+
+function text(value: string): CallToolResult {
+  return { content: [{ type: 'text', text: value }] };
+}
+
+function startingWith(candidates: string[], prefix: string | undefined): string[] {
+  return candidates.filter((candidate) => candidate.startsWith(prefix ?? ''));
+}
+
+/**
+ * Creates an MCP server with a known set of tools, prompts and resources: the upstream that gateway tests
+ * federate. Every instance is independent; serve it over any transport with `server.connect(transport)`.
+ *
+ * Tools: `echo`, `add` (structured output), `whoami`, `fail` (`isError` result), `slow` (progress and
+ * cancellation), `add_tool` (runtime registration, emits tools/list_changed), `touch_resource` (emits
+ * resources/updated if the client subscribed to the URI), `pid`, and `bulk_0` … `bulk_29`.
+ * Prompt: `greeting`. Resources: `fixture://info` and the template `fixture://items/{id}`.
+ */
+export function createFixtureServer(options: FixtureServerOptions): McpServer {
+  const { name } = options;
+  const server = new McpServer(
+    { name, version: '1.0.0' },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        completions: {},
+        logging: {},
+      },
+      ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
+    },
+  );
+
+  const subscriptions = new Set<string>();
+  registerTools(server, name, subscriptions);
+  registerPrompts(server);
+  registerResources(server, name, subscriptions);
+  return server;
+}
+
+function registerTools(server: McpServer, name: string, subscriptions: Set<string>): void {
+  server.registerTool(
+    'echo',
+    { description: 'Echoes the message back.', inputSchema: z.object({ message: z.string() }) },
+    ({ message }) => text(`Echo: ${message}`),
+  );
+
+  server.registerTool(
+    'add',
+    {
+      description: 'Adds two numbers.',
+      inputSchema: z.object({ a: z.number(), b: z.number() }),
+      outputSchema: z.object({ sum: z.number() }),
+    },
+    ({ a, b }) => ({ ...text(String(a + b)), structuredContent: { sum: a + b } }),
+  );
+
+  server.registerTool('whoami', { description: 'Returns the name of this fixture server.' }, () =>
+    text(name),
+  );
+
+  server.registerTool('fail', { description: 'Always returns an error result.' }, () => ({
+    ...text('fixture failure'),
+    isError: true,
+  }));
+
+  server.registerTool(
+    'slow',
+    {
+      description: 'Sleeps for `ms` milliseconds, reporting progress; stops when cancelled.',
+      inputSchema: z.object({ ms: z.number().min(0).max(FIXTURE_SLOW_MAX_MS) }),
+    },
+    async ({ ms }, ctx) => {
+      await sleepWithProgress(ms, ctx);
+      return text(`slept ${ms}`);
+    },
+  );
+
+  server.registerTool(
+    'add_tool',
+    {
+      description: 'Registers a new tool at runtime, which emits notifications/tools/list_changed.',
+      inputSchema: z.object({ name: z.string().min(1) }),
+    },
+    ({ name: toolName }) => {
+      try {
+        server.registerTool(toolName, { description: `Added at runtime by add_tool.` }, () =>
+          text(`${toolName} from ${name}`),
+        );
+      } catch (error) {
+        return { ...text(error instanceof Error ? error.message : String(error)), isError: true };
+      }
+      return text(`added ${toolName}`);
+    },
+  );
+
+  server.registerTool(
+    'touch_resource',
+    {
+      description: 'Sends notifications/resources/updated for the URI if the client subscribed to it.',
+      inputSchema: z.object({ uri: z.string() }),
+    },
+    async ({ uri }) => {
+      if (!subscriptions.has(uri)) return text(`not subscribed to ${uri}`);
+      await server.server.sendResourceUpdated({ uri });
+      return text(`updated ${uri}`);
+    },
+  );
+
+  server.registerTool('pid', { description: 'Returns the process id serving this fixture.' }, () =>
+    text(String(process.pid)),
+  );
+
+  for (let index = 0; index < FIXTURE_BULK_TOOL_COUNT; index += 1) {
+    server.registerTool(`bulk_${index}`, { description: `Bulk tool ${index}.` }, () => text(String(index)));
+  }
+}
+
+async function sleepWithProgress(ms: number, ctx: ServerContext): Promise<void> {
+  const { signal, _meta } = ctx.mcpReq;
+  const progressToken = _meta?.progressToken;
+  for (let step = 0; step < SLOW_PROGRESS_STEPS; step += 1) {
+    // Progress goes out at the start of each step, never right before the result: SDK v2's Protocol
+    // dispatches notifications a microtask late, so one arriving with the response is dropped.
+    if (progressToken !== undefined) {
+      await ctx.mcpReq.notify({
+        method: 'notifications/progress',
+        params: {
+          progressToken,
+          progress: step,
+          total: SLOW_PROGRESS_STEPS,
+          message: `slept ${Math.round((ms * step) / SLOW_PROGRESS_STEPS)} of ${ms} ms`,
+        },
+      });
+    }
+    // Rejects with an AbortError on cancellation; the SDK then sends no response, as the spec requires.
+    await sleep(ms / SLOW_PROGRESS_STEPS, undefined, { signal });
+  }
+}
+
+function registerPrompts(server: McpServer): void {
+  server.registerPrompt(
+    'greeting',
+    {
+      description: 'Greets someone by name.',
+      argsSchema: z.object({
+        name: completable(z.string(), (value) => startingWith(PROMPT_NAMES, value)),
+      }),
+    },
+    ({ name }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `Hello, ${name}!` } }],
+    }),
+  );
+}
+
+function registerResources(server: McpServer, name: string, subscriptions: Set<string>): void {
+  server.registerResource(
+    'info',
+    'fixture://info',
+    { mimeType: 'text/plain', description: 'Names the fixture server.' },
+    (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: `fixture ${name}` }] }),
+  );
+
+  const items = new ResourceTemplate('fixture://items/{id}', {
+    list: () => ({
+      resources: ITEM_IDS.map((id) => ({
+        uri: `fixture://items/${id}`,
+        name: `item ${id}`,
+        mimeType: 'text/plain',
+      })),
+    }),
+    complete: { id: (value) => startingWith(ITEM_IDS, value) },
+  });
+  server.registerResource(
+    'item',
+    items,
+    { mimeType: 'text/plain', description: 'One numbered item.' },
+    (uri, variables) => {
+      const id = variables.id;
+      return {
+        contents: [
+          {
+            uri: uri.href,
+            mimeType: 'text/plain',
+            text: `item ${Array.isArray(id) ? id.join(',') : id} from ${name}`,
+          },
+        ],
+      };
+    },
+  );
+
+  // McpServer does not serve subscriptions itself; these record them for `touch_resource`.
+  server.server.setRequestHandler('resources/subscribe', (request) => {
+    subscriptions.add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler('resources/unsubscribe', (request) => {
+    subscriptions.delete(request.params.uri);
+    return {};
+  });
+}

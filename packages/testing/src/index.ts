@@ -1,0 +1,16 @@
+// Public API of @mcp-gateway/testing (private package): fixtures and harness helpers for our tests.
+export {
+  createTestDatabase,
+  startPostgres,
+  type PostgresServer,
+  type StartPostgresOptions,
+} from './postgres-server.ts';
+export {
+  createFixtureServer,
+  FIXTURE_BULK_TOOL_COUNT,
+  FIXTURE_SLOW_MAX_MS,
+  type FixtureServerOptions,
+} from './fixture-server.ts';
+export { startHttpFixture, type HttpFixture, type HttpFixtureOptions } from './http-fixture.ts';
+export { startSseFixture, type SseFixtureOptions } from './sse-fixture.ts';
+export { stdioFixtureCommand, type FixtureCommand } from './stdio-fixture.ts';
