@@ -1,0 +1,184 @@
+import { Hono } from 'hono';
+import { GatewayError } from '@mcp-gateway/core';
+import type { GatewayRecord, GatewayStore } from '@mcp-gateway/registry';
+import {
+  applyGatewayPatch,
+  formatZodIssues,
+  gatewayInputSchema,
+  gatewayPatchSchema,
+  type GatewayInput,
+} from '../config/index.ts';
+import { effectiveNamespace, type UpstreamManager } from '../upstreams/upstream-manager.ts';
+import { restError } from './rest-error.ts';
+
+/** Options of {@link createGatewaysRoutes}. */
+export interface GatewaysRoutesOptions {
+  store: GatewayStore;
+  manager: UpstreamManager;
+}
+
+const MASK = '********';
+
+/** Header and env values can hold credentials: the API shows the keys, never the values. */
+function present(record: GatewayRecord, manager: UpstreamManager) {
+  const mask = (values: Record<string, string>) =>
+    Object.fromEntries(Object.keys(values).map((key) => [key, MASK]));
+  return {
+    id: record.id,
+    name: record.name,
+    transport: record.transport,
+    command: record.command,
+    args: record.args,
+    env: mask(record.env),
+    cwd: record.cwd,
+    url: record.url,
+    headers: mask(record.headers),
+    namespace: record.namespace,
+    enabled: record.enabled,
+    timeoutMs: record.timeoutMs,
+    tags: record.tags,
+    version: record.version,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+    runtime: manager.status(record.id),
+  };
+}
+
+function toInput(record: GatewayRecord): GatewayInput {
+  return {
+    name: record.name,
+    transport: record.transport,
+    command: record.command,
+    args: record.args,
+    env: record.env,
+    cwd: record.cwd,
+    url: record.url,
+    headers: record.headers,
+    namespace: record.namespace,
+    enabled: record.enabled,
+    timeoutMs: record.timeoutMs,
+    tags: record.tags,
+  };
+}
+
+/** Two gateways may not expose names under the same namespace: every one of their names would collide. */
+async function assertNamespaceFree(
+  store: GatewayStore,
+  candidate: Pick<GatewayRecord, 'name' | 'namespace'>,
+  selfId?: string,
+) {
+  const namespace = effectiveNamespace(candidate);
+  if (namespace === '') return;
+  const clash = (await store.list()).find(
+    (other) => other.id !== selfId && effectiveNamespace(other) === namespace,
+  );
+  if (clash) {
+    throw new GatewayError(
+      'conflict',
+      `namespace "${namespace}" is already used by gateway "${clash.name}"`,
+      {
+        details: { field: 'namespace', conflictsWith: clash.id },
+      },
+    );
+  }
+}
+
+async function readJson(request: Request): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: await request.json() };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** `/v1/gateways`: register, list, read, change and remove upstream MCP servers. */
+export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
+  const { store, manager } = options;
+  const app = new Hono();
+
+  app.get('/', async (c) => {
+    const records = await store.list();
+    return c.json({ items: records.map((record) => present(record, manager)) });
+  });
+
+  app.post('/', async (c) => {
+    const body = await readJson(c.req.raw);
+    if (!body.ok)
+      return restError(c, 400, { code: 'invalid-input', message: 'the request body is not valid JSON' });
+    const parsed = gatewayInputSchema.safeParse(body.value);
+    if (!parsed.success) {
+      const formatted = formatZodIssues(parsed.error);
+      return restError(c, 400, {
+        code: 'invalid-input',
+        message: formatted.message,
+        details: formatted.details,
+      });
+    }
+    await assertNamespaceFree(store, parsed.data);
+    const record = await store.create(parsed.data);
+    manager.upsert(record);
+    c.header('location', `/v1/gateways/${record.id}`);
+    return c.json(present(record, manager), 201);
+  });
+
+  app.get('/:id', async (c) => {
+    const record = await store.get(c.req.param('id'));
+    if (!record) return notFound(c.req.param('id'));
+    return c.json(present(record, manager));
+  });
+
+  app.patch('/:id', async (c) => {
+    const id = c.req.param('id');
+    const body = await readJson(c.req.raw);
+    if (!body.ok)
+      return restError(c, 400, { code: 'invalid-input', message: 'the request body is not valid JSON' });
+    const patch = gatewayPatchSchema.safeParse(body.value);
+    if (!patch.success) {
+      const formatted = formatZodIssues(patch.error);
+      return restError(c, 400, {
+        code: 'invalid-input',
+        message: formatted.message,
+        details: formatted.details,
+      });
+    }
+    const current = await store.get(id);
+    if (!current) return notFound(id);
+    const merged = applyGatewayPatch(toInput(current), patch.data);
+    if (!merged.success) {
+      const formatted = formatZodIssues(merged.error);
+      return restError(c, 400, {
+        code: 'invalid-input',
+        message: formatted.message,
+        details: formatted.details,
+      });
+    }
+    const next = merged.data;
+    await assertNamespaceFree(store, next, id);
+    // Fields the merge dropped (switching transport clears command or url) are cleared in the row too.
+    const updated = await store.update(id, {
+      ...next,
+      command: next.command ?? null,
+      cwd: next.cwd ?? null,
+      url: next.url ?? null,
+      namespace: next.namespace ?? null,
+      timeoutMs: next.timeoutMs ?? null,
+    });
+    if (!updated) return notFound(id);
+    manager.upsert(updated);
+    return c.json(present(updated, manager));
+  });
+
+  app.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    const removed = await store.remove(id);
+    if (!removed) return notFound(id);
+    await manager.remove(id);
+    return c.body(null, 204);
+  });
+
+  function notFound(id: string): never {
+    throw new GatewayError('not-found', `no gateway with id "${id}"`, { details: { id } });
+  }
+
+  return app;
+}

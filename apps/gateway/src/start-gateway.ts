@@ -1,0 +1,158 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { KyselyPlugin } from 'kysely';
+import { createRouter, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
+import { createDatabase, createGatewayStore, type Database, type GatewayStore } from '@mcp-gateway/registry';
+import { createStreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
+import type { GatewayInput, RuntimeConfig } from './config/index.ts';
+import { createGatewayApp } from './http/gateway-app.ts';
+import { createUpstreamFactory } from './upstreams/upstream-factory.ts';
+import { createUpstreamManager, type UpstreamManager } from './upstreams/upstream-manager.ts';
+
+/** Options of {@link startGateway}. */
+export interface StartGatewayOptions {
+  config: RuntimeConfig;
+  logger?: Logger;
+  /** Upstreams to apply at start (from the config file): created when missing, updated when changed, by name. */
+  gateways?: readonly GatewayInput[];
+  /** Kysely plugins for the registry database (tests count queries with one). */
+  databasePlugins?: KyselyPlugin[];
+  /** Upstream keep-alive ping interval in ms; 0 turns it off [30000]. */
+  keepAliveMs?: number;
+  /** Items per page of merged lists [1000]. */
+  pageSize?: number;
+}
+
+/** A running gateway. Dispose of it (`await using`) or call `close()` to stop everything it started. */
+export interface RunningGateway {
+  /** Base URL, e.g. `http://127.0.0.1:4444`. */
+  url: string;
+  /** The MCP endpoint, e.g. `http://127.0.0.1:4444/mcp`. */
+  mcpUrl: string;
+  port: number;
+  database: Database;
+  store: GatewayStore;
+  router: Router;
+  manager: UpstreamManager;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
+
+/**
+ * Starts the gateway: opens the registry (PGlite in the data dir, or Postgres), runs migrations, applies the config
+ * file's upstreams, connects every enabled upstream in the background, and serves HTTP. It resolves once the port
+ * is listening; upstreams become ready on their own (see `/ready` and `GET /v1/gateways`).
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  const database = await createDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    plugins: options.databasePlugins,
+    logger,
+  });
+  const store = createGatewayStore({ db: database.db });
+  const router = createRouter({ logger: logger.child({ component: 'router' }), pageSize: options.pageSize });
+  const manager = createUpstreamManager({
+    router,
+    logger,
+    createUpstream: createUpstreamFactory({
+      logger: logger.child({ component: 'upstream' }),
+      defaultTimeoutMs: config.upstreamTimeoutMs,
+      keepAliveMs: options.keepAliveMs,
+    }),
+  });
+
+  let server: ServerType | undefined;
+  const mcp = createStreamableHttpHandler({
+    router,
+    logger: logger.child({ component: 'mcp' }),
+    allowedHosts: LOOPBACK_HOSTS.includes(config.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [],
+    allowedOrigins: config.allowedOrigins,
+  });
+
+  try {
+    await applyConfiguredGateways(store, options.gateways ?? [], logger);
+    manager.load(await store.list());
+    const app = createGatewayApp({ logger, db: database.db, store, manager, router, mcp });
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+        resolve(listening),
+      );
+      listening.once('error', reject);
+    });
+  } catch (error) {
+    await mcp.close();
+    await manager.close();
+    await database.close();
+    throw error;
+  }
+
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${hostForUrl}:${address.port}`;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const http = server as ServerType & { closeAllConnections?: () => void };
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections?.();
+      await mcp.close();
+      await closed;
+      await manager.close();
+      router.close();
+      await database.close();
+    })();
+    return closing;
+  };
+
+  return {
+    url,
+    mcpUrl: `${url}/mcp`,
+    port: address.port,
+    database,
+    store,
+    router,
+    manager,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Makes the registry hold the configured upstreams: create the missing ones, update the changed ones (by name). */
+async function applyConfiguredGateways(store: GatewayStore, inputs: readonly GatewayInput[], logger: Logger) {
+  if (inputs.length === 0) return;
+  const existing = new Map((await store.list()).map((record) => [record.name, record]));
+  for (const input of inputs) {
+    const current = existing.get(input.name);
+    if (!current) {
+      await store.create(input);
+      logger.info({ gateway: input.name }, 'registered gateway from the config file');
+      continue;
+    }
+    const patch = {
+      transport: input.transport,
+      command: input.command ?? null,
+      args: input.args,
+      env: input.env,
+      cwd: input.cwd ?? null,
+      url: input.url ?? null,
+      headers: input.headers,
+      namespace: input.namespace ?? null,
+      enabled: input.enabled,
+      timeoutMs: input.timeoutMs ?? null,
+      tags: input.tags,
+    };
+    const differs = Object.entries(patch).some(
+      ([key, value]) =>
+        JSON.stringify(value ?? null) !== JSON.stringify(current[key as keyof typeof current] ?? null),
+    );
+    if (differs) {
+      await store.update(current.id, patch);
+      logger.info({ gateway: input.name }, 'updated gateway from the config file');
+    }
+  }
+}

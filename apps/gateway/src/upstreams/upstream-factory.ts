@@ -1,0 +1,55 @@
+import {
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import type { Logger, Upstream } from '@mcp-gateway/core';
+import { createMcpUpstream } from '@mcp-gateway/federation';
+import type { GatewayRecord } from '@mcp-gateway/registry';
+import { createStdioClientTransport } from '@mcp-gateway/transport-stdio';
+
+/** Options of {@link createUpstreamFactory}. */
+export interface UpstreamFactoryOptions {
+  logger: Logger;
+  /** Per-request timeout when a gateway sets none. */
+  defaultTimeoutMs: number;
+  /** Keep-alive ping interval; 0 turns it off. */
+  keepAliveMs?: number;
+}
+
+/** Builds the live {@link Upstream} for a registry record: one pooled MCP session over the record's transport. */
+export function createUpstreamFactory(options: UpstreamFactoryOptions): (record: GatewayRecord) => Upstream {
+  return (record) =>
+    createMcpUpstream({
+      id: record.id,
+      name: record.name,
+      logger: options.logger,
+      timeoutMs: record.timeoutMs ?? options.defaultTimeoutMs,
+      connectTimeoutMs: Math.max(record.timeoutMs ?? options.defaultTimeoutMs, 10_000),
+      keepAliveMs: options.keepAliveMs,
+      connect: () => openTransport(record, options.logger),
+    });
+}
+
+function openTransport(record: GatewayRecord, logger: Logger): Transport {
+  switch (record.transport) {
+    case 'stdio':
+      if (!record.command) throw new Error(`gateway "${record.name}" has no command`);
+      return createStdioClientTransport({
+        command: record.command,
+        args: record.args,
+        env: record.env,
+        cwd: record.cwd,
+        name: record.name,
+        logger,
+      });
+    case 'streamable-http':
+      if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
+      return new StreamableHTTPClientTransport(new URL(record.url), {
+        requestInit: { headers: record.headers },
+      });
+    case 'sse':
+      if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
+      return new SSEClientTransport(new URL(record.url), { requestInit: { headers: record.headers } });
+  }
+}

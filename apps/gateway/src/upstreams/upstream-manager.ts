@@ -1,0 +1,185 @@
+import {
+  slugifyNamespace,
+  type CatalogConflict,
+  type CatalogMember,
+  type Logger,
+  type Router,
+  type Upstream,
+  type UpstreamState,
+} from '@mcp-gateway/core';
+import type { GatewayRecord } from '@mcp-gateway/registry';
+
+/** Options of {@link createUpstreamManager}. */
+export interface UpstreamManagerOptions {
+  router: Router;
+  logger: Logger;
+  createUpstream: (record: GatewayRecord) => Upstream;
+}
+
+/** What the REST API shows about one gateway's live side. */
+export interface GatewayRuntimeStatus {
+  status: UpstreamState['status'] | 'disabled';
+  lastError?: string;
+  lastErrorAt?: string;
+  connectedAt?: string;
+  reconnects: number;
+  serverInfo?: { name: string; version: string };
+  protocolVersion?: string;
+  namespace: string;
+  counts: { tools: number; prompts: number; resources: number; resourceTemplates: number };
+  conflicts: string[];
+}
+
+/**
+ * Keeps one live {@link Upstream} per enabled registry record and the router's member list in step with the
+ * registry. Records are taken in creation order, so on a name conflict the earlier gateway keeps the name.
+ */
+export interface UpstreamManager {
+  /** Replaces everything with these records (start-up). */
+  load(records: readonly GatewayRecord[]): void;
+  /** Adds or updates one record; the upstream is restarted only when its connection settings changed. */
+  upsert(record: GatewayRecord): void;
+  remove(id: string): Promise<void>;
+  status(id: string): GatewayRuntimeStatus | undefined;
+  /** Whether the first load has happened. */
+  loaded(): boolean;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  record: GatewayRecord;
+  upstream?: Upstream;
+}
+
+/** The namespace a gateway's names are exposed under: its own, or a slug of its name. */
+export function effectiveNamespace(record: Pick<GatewayRecord, 'namespace' | 'name'>): string {
+  return record.namespace ?? slugifyNamespace(record.name);
+}
+
+const CONNECTION_FIELDS = [
+  'transport',
+  'command',
+  'args',
+  'env',
+  'cwd',
+  'url',
+  'headers',
+  'timeoutMs',
+  'enabled',
+  'name',
+] as const;
+
+function connectionChanged(a: GatewayRecord, b: GatewayRecord): boolean {
+  return CONNECTION_FIELDS.some((field) => JSON.stringify(a[field]) !== JSON.stringify(b[field]));
+}
+
+/** Creates an {@link UpstreamManager}. */
+export function createUpstreamManager(options: UpstreamManagerOptions): UpstreamManager {
+  const { router, logger } = options;
+  const entries = new Map<string, Entry>();
+  let isLoaded = false;
+
+  const publish = () => {
+    const members: CatalogMember[] = [...entries.values()]
+      .filter((entry) => entry.upstream !== undefined)
+      .sort(
+        (a, b) =>
+          a.record.createdAt.getTime() - b.record.createdAt.getTime() ||
+          a.record.id.localeCompare(b.record.id),
+      )
+      .map((entry) => ({
+        upstream: entry.upstream as Upstream,
+        namespace: effectiveNamespace(entry.record),
+      }));
+    router.setMembers(members);
+  };
+
+  const startUpstream = (record: GatewayRecord): Upstream | undefined => {
+    if (!record.enabled) return undefined;
+    const upstream = options.createUpstream(record);
+    upstream.start();
+    return upstream;
+  };
+
+  const stop = async (entry: Entry | undefined) => {
+    await entry?.upstream
+      ?.close()
+      .catch((error: unknown) => logger.warn({ err: String(error) }, 'closing upstream failed'));
+  };
+
+  return {
+    load(records) {
+      for (const record of records) entries.set(record.id, { record, upstream: startUpstream(record) });
+      isLoaded = true;
+      publish();
+    },
+
+    upsert(record) {
+      const existing = entries.get(record.id);
+      if (existing && !connectionChanged(existing.record, record)) {
+        existing.record = record;
+        publish();
+        return;
+      }
+      void stop(existing);
+      entries.set(record.id, { record, upstream: startUpstream(record) });
+      publish();
+    },
+
+    async remove(id) {
+      const entry = entries.get(id);
+      entries.delete(id);
+      publish();
+      await stop(entry);
+    },
+
+    status(id) {
+      const entry = entries.get(id);
+      if (!entry) return undefined;
+      const namespace = effectiveNamespace(entry.record);
+      const conflicts = router
+        .snapshot()
+        .conflicts.filter((c: CatalogConflict) => c.upstreamId === id)
+        .map((c) => c.message);
+      if (!entry.upstream) {
+        return {
+          status: 'disabled',
+          reconnects: 0,
+          namespace,
+          counts: { tools: 0, prompts: 0, resources: 0, resourceTemplates: 0 },
+          conflicts,
+        };
+      }
+      const state = entry.upstream.getState();
+      const catalog = entry.upstream.getCatalog();
+      return {
+        status: state.status,
+        lastError: state.lastError,
+        lastErrorAt: state.lastErrorAt?.toISOString(),
+        connectedAt: state.connectedAt?.toISOString(),
+        reconnects: state.reconnects,
+        serverInfo: state.serverInfo
+          ? { name: state.serverInfo.name, version: state.serverInfo.version }
+          : undefined,
+        protocolVersion: state.protocolVersion,
+        namespace,
+        counts: {
+          tools: catalog.tools.length,
+          prompts: catalog.prompts.length,
+          resources: catalog.resources.length,
+          resourceTemplates: catalog.resourceTemplates.length,
+        },
+        conflicts,
+      };
+    },
+
+    loaded: () => isLoaded,
+
+    async close() {
+      const all = [...entries.values()];
+      entries.clear();
+      router.setMembers([]);
+      await Promise.all(all.map((entry) => stop(entry)));
+    },
+  };
+}
