@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpFixture, stdioFixtureCommand } from '@mcp-gateway/testing';
+import { isProcessAlive, startHttpFixture, stdioFixtureCommand } from '@mcp-gateway/testing';
 import type { GatewayInput } from './config/index.ts';
 import { startGateway } from './start-gateway.ts';
 import { connectClient, testConfig, waitFor, waitForReadyUpstreams } from './test-support.ts';
@@ -34,15 +34,6 @@ function http(name: string, url: string, extra: Partial<GatewayInput> = {}): Gat
     tags: [],
     ...extra,
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];
@@ -100,7 +91,7 @@ describe('failure is contained', () => {
     cleanups.push(() => client.close());
 
     const pid = Number(text(await client.callTool({ name: 'beta__pid', arguments: {} })));
-    expect(isAlive(pid)).toBe(true);
+    expect(isProcessAlive(pid)).toBe(true);
     const inFlight = client.callTool({ name: 'beta__slow', arguments: { ms: 10_000 } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     process.kill(pid, 'SIGKILL');
@@ -122,6 +113,40 @@ describe('failure is contained', () => {
     expect(text(await client.callTool({ name: 'beta__echo', arguments: { message: 'back' } }))).toBe(
       'Echo: back',
     );
+  });
+
+  it('a stdio server that keeps crashing is marked unhealthy with its last error, and others keep serving', async () => {
+    const config = await testConfig();
+    const gateway = await startGateway({
+      config,
+      gateways: [
+        {
+          ...stdio('crasher'),
+          command: process.execPath,
+          args: ['-e', 'console.error("boom: missing API key"); process.exit(3)'],
+        },
+        stdio('steady'),
+      ],
+    });
+    cleanups.push(
+      () => config[Symbol.asyncDispose](),
+      () => gateway.close(),
+    );
+    await waitForReadyUpstreams(gateway, 1);
+    const crasher = (await gateway.store.list()).find((r) => r.name === 'crasher')!;
+    const status = await waitFor(
+      'the crash loop to mark the upstream unhealthy',
+      () => {
+        const current = gateway.manager.status(crasher.id);
+        return current?.status === 'unhealthy' ? current : undefined;
+      },
+      20_000,
+    );
+    expect(status.lastError).toMatch(/exited with code 3/);
+    expect(status.lastError).toContain('boom: missing API key');
+    const client = await connectClient(gateway);
+    cleanups.push(() => client.close());
+    expect(text(await client.callTool({ name: 'steady__whoami', arguments: {} }))).toBe('steady');
   });
 
   it('a call that outlives the upstream timeout fails naming the upstream while others keep serving', async () => {

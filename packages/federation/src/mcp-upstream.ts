@@ -22,7 +22,11 @@ import { createBackoff, type BackoffOptions } from './backoff.ts';
 export interface McpUpstreamOptions {
   id: string;
   name: string;
-  /** Opens a fresh transport for one connection attempt (spawns the child, prepares the HTTP client, …). */
+  /**
+   * Opens a fresh transport for one connection attempt (spawns the child, prepares the HTTP client, …). A transport
+   * that has a `describeClose(): string | undefined` method (the stdio one does: exit code and last stderr lines)
+   * is asked why it closed, and its answer becomes the upstream's last error.
+   */
   connect: () => Transport | Promise<Transport>;
   logger?: Logger;
   /** Default per-request timeout [30000]. */
@@ -74,6 +78,8 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
   let catalog: UpstreamCatalog = emptyUpstreamCatalog;
   let capabilities: ServerCapabilities | undefined;
   let client: Client | undefined;
+  /** The session of the connection attempt under way, so close() can abandon it. */
+  let connecting: Client | undefined;
   let started = false;
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -210,8 +216,10 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
     if (closed) return;
     let transport: Transport | undefined;
     const session = new Client(clientInfo, { capabilities: {} });
+    connecting = session;
     try {
       transport = await options.connect();
+      if (closed) throw new Error('closed while connecting');
       session.setNotificationHandler('notifications/tools/list_changed', () => void relist(session, 'tools'));
       session.setNotificationHandler(
         'notifications/prompts/list_changed',
@@ -235,7 +243,7 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
       client = session;
       catalog = listed;
       capabilities = session.getServerCapabilities();
-      session.onclose = () => onSessionClosed(session);
+      session.onclose = () => onSessionClosed(session, transport);
       backoff.reset();
       const version = session.getServerVersion();
       setState({
@@ -260,16 +268,23 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
       await session.close().catch(() => undefined);
       await transport?.close().catch(() => undefined);
       if (closed) return;
-      scheduleRetry(recordFailure(error, 'connect'));
+      const why = explainClose(transport);
+      scheduleRetry(recordFailure(why === undefined ? error : new Error(why), 'connect'));
+    } finally {
+      if (connecting === session) connecting = undefined;
     }
   };
 
-  const onSessionClosed = (session: Client) => {
+  const onSessionClosed = (session: Client, transport: Transport | undefined) => {
     if (session !== client) return;
     client = undefined;
     stopKeepAlive();
     if (closed) return;
-    const crashLoop = recordFailure(new Error('connection closed'), 'session');
+    const why = explainClose(transport);
+    const crashLoop = recordFailure(
+      new Error(why === undefined ? 'connection closed' : `connection closed: ${why}`),
+      'session',
+    );
     setState({ reconnects: state.reconnects + 1 });
     scheduleRetry(crashLoop);
   };
@@ -329,6 +344,8 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
       client = undefined;
       setState({ status: 'closed' });
       listeners.clear();
+      // An attempt still handshaking would otherwise hold its transport (a child process) until it timed out.
+      await connecting?.close().catch(() => undefined);
       await session
         ?.close()
         .catch((error: unknown) => logger.warn({ err: describeError(error) }, 'close failed'));
@@ -432,6 +449,14 @@ export function toRpcError(
       upstream,
     },
   );
+}
+
+/** Asks a transport why it closed, when it can tell (see `McpUpstreamOptions.connect`). */
+function explainClose(transport: Transport | undefined): string | undefined {
+  const describe = (transport as { describeClose?: unknown } | undefined)?.describeClose;
+  if (typeof describe !== 'function') return undefined;
+  const reason: unknown = describe.call(transport);
+  return typeof reason === 'string' && reason !== '' ? reason : undefined;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -14,3 +14,4 @@ export {
 export { startHttpFixture, type HttpFixture, type HttpFixtureOptions } from './http-fixture.ts';
 export { startSseFixture, type SseFixtureOptions } from './sse-fixture.ts';
 export { stdioFixtureCommand, type FixtureCommand } from './stdio-fixture.ts';
+export { isProcessAlive } from './process-alive.ts';

@@ -72,11 +72,19 @@ export interface StdioClientTransport extends Transport {
   readonly pid: number | undefined;
   /** Resolves once the child has exited (or failed to start, or was closed before starting); never rejects. */
   readonly exited: Promise<StdioProcessExit>;
+  /**
+   * Why the child is gone, for error messages and status pages: how it exited plus its last stderr lines
+   * (`exited with code 3; stderr: missing API key`); undefined while it runs.
+   */
+  describeClose(): string | undefined;
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
 const STDERR_MAX_LINE_BYTES = 8 * 1024;
+/** How many of the child's last stderr lines `describeClose()` quotes. */
+const STDERR_TAIL_LINES = 3;
+const STDERR_TAIL_LINE_CHARS = 300;
 /** After the child exits, how long stdout may take to deliver what is still in the pipe. */
 const EXIT_DRAIN_MS = 200;
 const GROUP_POLL_MS = 25;
@@ -295,10 +303,15 @@ export function createStdioClientTransport(options: StdioClientTransportOptions)
     },
   });
 
+  const stderrTail: string[] = [];
   const logStderr = (line: Buffer, truncated: boolean): void => {
     let text = line.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text === '') return;
+    stderrTail.push(
+      text.length > STDERR_TAIL_LINE_CHARS ? `${text.slice(0, STDERR_TAIL_LINE_CHARS)}…` : text,
+    );
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
     logger.info({ upstream: name, stream: 'stderr', pid: child?.pid, ...(truncated && { truncated }) }, text);
   };
 
@@ -443,6 +456,11 @@ export function createStdioClientTransport(options: StdioClientTransportOptions)
       return child?.pid;
     },
     exited: exited.promise,
+    describeClose() {
+      if (exit === undefined) return undefined;
+      const tail = stderrTail.length > 0 ? `; stderr: ${stderrTail.join(' | ')}` : '';
+      return `process ${describeExit(exit)}${tail}`;
+    },
     start,
     send,
     close,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stdioFixtureCommand } from '@mcp-gateway/testing';
+import { isProcessAlive, stdioFixtureCommand } from '@mcp-gateway/testing';
 import { startGateway, type RunningGateway } from '../start-gateway.ts';
 import { connectClient, testConfig, waitFor } from '../test-support.ts';
 
@@ -13,15 +13,6 @@ type GatewayBody = {
   version: number;
   runtime: { status: string; namespace: string; conflicts: string[]; counts: { tools: number } };
 };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('REST API /v1/gateways', () => {
   let gateway: RunningGateway;
@@ -148,10 +139,10 @@ describe('REST API /v1/gateways', () => {
         }
       ).content[0]!.text,
     );
-    expect(isAlive(pid)).toBe(true);
+    expect(isProcessAlive(pid)).toBe(true);
     const removed = await api(`/v1/gateways/${created.id}`, { method: 'DELETE' });
     expect(removed.status).toBe(204);
-    await waitFor('the removed child to exit', () => (!isAlive(pid) ? true : undefined));
+    await waitFor('the removed child to exit', () => (!isProcessAlive(pid) ? true : undefined));
     expect((await client.listTools()).tools.some((t) => t.name.startsWith('doomed__'))).toBe(false);
     await expect(
       client.callTool({ name: 'doomed__echo', arguments: { message: 'x' } }),

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isProcessAlive, stdioFixtureCommand } from '@mcp-gateway/testing';
+import { waitFor } from './test-support.ts';
+
+const cliPath = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const tsxLoader = createRequire(import.meta.url).resolve('tsx/esm');
+
+interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: CliRun[] = [];
+const tempDirs: string[] = [];
+
+afterEach(async () => {
+  for (const run of started.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the real CLI as a child process (through tsx, so no build is needed). */
+function runCli(args: string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliPath, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const run = { child, stdout: () => out, stderr: () => err, exited };
+  started.push(run);
+  return run;
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-cli-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+describe('mcp-gateway CLI', () => {
+  it('stops start-up with a message naming a bad setting', async () => {
+    const run = runCli(['start'], { MCP_GATEWAY_PORT: 'abc' });
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toContain('MCP_GATEWAY_PORT');
+    expect(run.stderr()).toContain('"abc"');
+  });
+
+  it('stops start-up naming the field of a bad config file', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'gateways.yaml');
+    await writeFile(file, 'gateways:\n  - name: broken\n    transport: streamable-http\n');
+    const run = runCli(['start', '--config', file, '--data-dir', join(dir, 'data'), '--port', '0']);
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toContain('gateways.0.url');
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal} reaps every stdio child and grandchild and exits 0`, async () => {
+      const dir = await tempDir();
+      const file = join(dir, 'gateways.json');
+      const fixture = stdioFixtureCommand('tree');
+      await writeFile(
+        file,
+        JSON.stringify({
+          mcpServers: {
+            tree: { command: fixture.command, args: fixture.args, env: { FIXTURE_SPAWN_GRANDCHILD: '1' } },
+          },
+        }),
+      );
+      const run = runCli(['start', '--config', file, '--data-dir', join(dir, 'data'), '--port', '0']);
+      const url = await waitFor(
+        'the listening URL',
+        () => /http:\/\/127\.0\.0\.1:\d+\/mcp/.exec(run.stdout())?.[0],
+        30_000,
+      );
+      const pids = await waitFor(
+        'the child and grandchild pids in the logs',
+        () => {
+          const child = /fixture tree started pid=(\d+)/.exec(run.stdout())?.[1];
+          const grandchild = /grandchild pid=(\d+)/.exec(run.stdout())?.[1];
+          return child && grandchild ? [Number(child), Number(grandchild)] : undefined;
+        },
+        30_000,
+      );
+      expect(pids.every(isProcessAlive)).toBe(true);
+      const health = await fetch(url.replace('/mcp', '/health'));
+      expect(health.status).toBe(200);
+
+      run.child.kill(signal);
+      expect((await run.exited).code).toBe(0);
+      await waitFor(
+        'no orphans',
+        () => (pids.every((pid) => !isProcessAlive(pid)) ? true : undefined),
+        10_000,
+      );
+    });
+  }
+});
