@@ -92,7 +92,13 @@ export function createRouter(options: RouterOptions = {}): Router {
       debounceTimer = undefined;
       const changed = [...pendingKinds];
       pendingKinds = new Set();
-      for (const listener of listeners) listener(changed);
+      for (const listener of listeners) {
+        try {
+          listener(changed);
+        } catch (error) {
+          logger.error({ err: String(error) }, 'list_changed listener threw');
+        }
+      }
     }, debounceMs);
   };
 

@@ -230,6 +230,12 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
         () => void relist(session, 'resources'),
       );
       session.onerror = (error) => logger.warn({ err: describeError(error) }, 'upstream transport error');
+      // Watch the session from the start: a transport that dies while we list must not leave a dead session `ready`.
+      let closedDuringStart = false;
+      session.onclose = () => {
+        if (session === client) onSessionClosed(session, transport);
+        else closedDuringStart = true;
+      };
       await withTimeout(
         session.connect(transport, { timeout: connectTimeoutMs }),
         connectTimeoutMs,
@@ -240,10 +246,10 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
         await session.close().catch(() => undefined);
         return;
       }
+      if (closedDuringStart) throw new Error('the connection closed during start-up');
       client = session;
       catalog = listed;
       capabilities = session.getServerCapabilities();
-      session.onclose = () => onSessionClosed(session, transport);
       backoff.reset();
       const version = session.getServerVersion();
       setState({
