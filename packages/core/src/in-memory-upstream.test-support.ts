@@ -6,6 +6,7 @@ import {
   type Upstream,
   type UpstreamCatalog,
   type UpstreamChange,
+  type UpstreamNotification,
   type UpstreamRequestOptions,
   type UpstreamState,
 } from './upstream.ts';
@@ -34,6 +35,11 @@ export interface InMemoryUpstream extends Upstream {
   setCatalog(catalog: Partial<UpstreamCatalog>, kinds: readonly CatalogKind[]): void;
   /** How many change listeners are subscribed right now. */
   listenerCount(): number;
+  /** Sends a notification to the router, as a real upstream does for log messages and resource updates. */
+  emitNotification(notification: UpstreamNotification): void;
+  /** Client notifications forwarded to it, and sessions released. */
+  readonly forwarded: Array<{ method: string; params: RpcParams | undefined; sessionId: string }>;
+  readonly released: string[];
 }
 
 /** A tool with the smallest valid input schema. */
@@ -58,6 +64,9 @@ export function createInMemoryUpstream(options: InMemoryUpstreamOptions): InMemo
   let state: UpstreamState = { status: 'ready', reconnects: 0 };
   const listeners = new Set<(change: UpstreamChange) => void>();
   const requests: ReceivedRequest[] = [];
+  const notificationListeners = new Set<(notification: UpstreamNotification) => void>();
+  const forwarded: Array<{ method: string; params: RpcParams | undefined; sessionId: string }> = [];
+  const released: string[] = [];
   const handle =
     options.handle ?? ((method, params): RpcResult => ({ upstream: options.id, method, params }));
 
@@ -73,7 +82,7 @@ export function createInMemoryUpstream(options: InMemoryUpstreamOptions): InMemo
     },
     getState: () => state,
     getCatalog: () => catalog,
-    getCapabilities: () => ({ tools: {}, prompts: {}, resources: {} }),
+    getCapabilities: () => ({ tools: {}, prompts: {}, resources: { subscribe: true }, logging: {} }),
     async request(method, params, requestOptions) {
       if (state.status === 'closed') {
         throw new RpcError(RpcErrorCode.InternalError, `upstream "${options.id}" is closed`);
@@ -90,5 +99,20 @@ export function createInMemoryUpstream(options: InMemoryUpstreamOptions): InMemo
       for (const listener of listeners) listener({ type: 'catalog', kinds });
     },
     listenerCount: () => listeners.size,
+    onNotification(listener) {
+      notificationListeners.add(listener);
+      return () => notificationListeners.delete(listener);
+    },
+    async notify(method, params, notifyOptions) {
+      forwarded.push({ method, params, sessionId: notifyOptions.sessionId });
+    },
+    async releaseSession(sessionId) {
+      released.push(sessionId);
+    },
+    emitNotification(notification) {
+      for (const listener of notificationListeners) listener(notification);
+    },
+    forwarded,
+    released,
   };
 }

@@ -18,7 +18,15 @@ export {
   type GatewayErrorCode,
 } from './errors.ts';
 export { type Logger, silentLogger } from './logger.ts';
+export {
+  LOGGING_LEVELS,
+  passesLogLevel,
+  type DownstreamSession,
+  type LoggingLevel,
+} from './downstream-session.ts';
+export { createSessionServer, toProtocolError, type SessionServerOptions } from './session-server.ts';
 export type {
+  ClientCapabilities,
   Implementation,
   Prompt,
   Resource,
@@ -48,6 +56,8 @@ export {
 export {
   emptyUpstreamCatalog,
   type CatalogKind,
+  type DownstreamContext,
+  type UpstreamNotification,
   type Upstream,
   type UpstreamCatalog,
   type UpstreamChange,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type {
+  ClientCapabilitiesSchema,
   ImplementationSchema,
   PromptSchema,
   ResourceSchema,
@@ -15,6 +16,7 @@ export type Resource = z.infer<typeof ResourceSchema>;
 export type ResourceTemplate = z.infer<typeof ResourceTemplateSchema>;
 export type ServerCapabilities = z.infer<typeof ServerCapabilitiesSchema>;
 export type Implementation = z.infer<typeof ImplementationSchema>;
+export type ClientCapabilities = z.infer<typeof ClientCapabilitiesSchema>;
 
 /** Any JSON-RPC result object, passed through as the upstream sent it. */
 export type RpcResult = Record<string, unknown>;

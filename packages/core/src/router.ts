@@ -4,11 +4,23 @@ import {
   type CatalogSnapshot,
   type ItemRoute,
 } from './catalog-snapshot.ts';
-import { RpcError, RpcErrorCode } from './errors.ts';
+import {
+  LOGGING_LEVELS,
+  passesLogLevel,
+  type DownstreamSession,
+  type LoggingLevel,
+} from './downstream-session.ts';
+import { describeError, RpcError, RpcErrorCode } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { parsePublicUri, toPublicUri } from './naming.ts';
 import type { RpcParams, RpcResult, ServerCapabilities } from './mcp-types.ts';
-import type { CatalogKind, Upstream, UpstreamProgress } from './upstream.ts';
+import type {
+  CatalogKind,
+  DownstreamContext,
+  Upstream,
+  UpstreamNotification,
+  UpstreamProgress,
+} from './upstream.ts';
 
 /** Options of {@link createRouter}; every field has a default. */
 export interface RouterOptions {
@@ -27,6 +39,14 @@ export interface RouterRequestContext {
   signal?: AbortSignal;
   /** Set when the downstream client asked for progress (it gave a progress token). */
   onProgress?: (progress: UpstreamProgress) => void;
+  /** The session the request arrived on (absent for stateless requests). */
+  session?: DownstreamSession;
+  /** Sends a server→client request related to this request (on its stream), while it is open. */
+  sendRequest?: (
+    method: string,
+    params: RpcParams | undefined,
+    options?: { signal?: AbortSignal },
+  ) => Promise<RpcResult>;
 }
 
 /** Methods the router answers. Transports register exactly these. */
@@ -39,9 +59,12 @@ export const ROUTED_METHODS = [
   'resources/templates/list',
   'resources/read',
   'completion/complete',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'logging/setLevel',
 ] as const;
 
-/** The MCP capabilities the gateway offers downstream. List capabilities are constant: upstreams come and go. */
+/** The MCP capabilities the gateway always offers downstream: list changes, since upstreams come and go. */
 export const GATEWAY_CAPABILITIES: ServerCapabilities = {
   tools: { listChanged: true },
   prompts: { listChanged: true },
@@ -62,6 +85,16 @@ export interface Router {
   handle(method: string, params: RpcParams | undefined, context?: RouterRequestContext): Promise<RpcResult>;
   /** Subscribes to list changes (debounced); returns the unsubscribe function. */
   onListChanged(listener: (kinds: readonly CatalogKind[]) => void): () => void;
+  /**
+   * Attaches a downstream session: it then receives list_changed, resource updates it subscribed to, and log
+   * messages. Returns the detach function (call it when the session ends: its subscriptions and upstream sessions
+   * are released).
+   */
+  attachSession(session: DownstreamSession): () => void;
+  /** A notification from a downstream client that concerns upstreams (`notifications/roots/list_changed`). */
+  clientNotification(session: DownstreamSession, method: string, params?: RpcParams): void;
+  /** What the gateway offers: the union of the ready upstreams' capabilities plus its own list capabilities. */
+  capabilities(): ServerCapabilities;
   /** Stops timers and drops subscriptions to upstreams (does not close them). */
   close(): void;
 }
@@ -81,6 +114,11 @@ export function createRouter(options: RouterOptions = {}): Router {
   const listeners = new Set<(kinds: readonly CatalogKind[]) => void>();
   let pendingKinds = new Set<CatalogKind>();
   let debounceTimer: ReturnType<typeof setTimeout> | undefined;
+  const sessions = new Map<string, SessionState>();
+  /** Upstream subscriptions, ref-counted across sessions: key `${upstreamId}\u0000${uri}`. */
+  const upstreamSubscriptions = new Map<string, { upstream: Upstream; uri: string; count: number }>();
+  /** Calls in flight per upstream and session, to route session-less log messages to their likely origin. */
+  const inFlight = new Map<string, Map<string, number>>();
 
   const rebuild = (kinds: readonly CatalogKind[]) => {
     version += 1;
@@ -92,6 +130,16 @@ export function createRouter(options: RouterOptions = {}): Router {
       debounceTimer = undefined;
       const changed = [...pendingKinds];
       pendingKinds = new Set();
+      for (const state of sessions.values()) {
+        for (const kind of changed) {
+          state.session.notify(LIST_CHANGED_NOTIFICATION[kind]).catch((error: unknown) => {
+            logger.debug(
+              { sessionId: state.session.id, err: describeError(error) },
+              'list_changed not delivered',
+            );
+          });
+        }
+      }
       for (const listener of listeners) {
         try {
           listener(changed);
@@ -145,14 +193,168 @@ export function createRouter(options: RouterOptions = {}): Router {
     return next === undefined ? { [key]: page } : { [key]: page, nextCursor: next };
   };
 
-  const forward = (
+  const forward = async (
     target: { upstream: Upstream; method: string; params: RpcParams },
     context: RouterRequestContext | undefined,
-  ): Promise<RpcResult> =>
-    target.upstream.request(target.method, target.params, {
-      signal: context?.signal,
-      onProgress: context?.onProgress,
+  ): Promise<RpcResult> => {
+    const sessionId = context?.session?.id;
+    const counts =
+      sessionId === undefined ? undefined : (inFlight.get(target.upstream.id) ?? new Map<string, number>());
+    if (counts && sessionId !== undefined) {
+      counts.set(sessionId, (counts.get(sessionId) ?? 0) + 1);
+      inFlight.set(target.upstream.id, counts);
+    }
+    try {
+      return await target.upstream.request(target.method, target.params, {
+        signal: context?.signal,
+        onProgress: context?.onProgress,
+        downstream: downstreamContext(context),
+      });
+    } finally {
+      if (counts && sessionId !== undefined) {
+        const left = (counts.get(sessionId) ?? 1) - 1;
+        if (left <= 0) counts.delete(sessionId);
+        else counts.set(sessionId, left);
+      }
+    }
+  };
+
+  /** What an upstream needs to reach the calling client: related to the call while it runs, else session-level. */
+  const downstreamContext = (context: RouterRequestContext | undefined): DownstreamContext | undefined => {
+    const session = context?.session;
+    if (!session) return undefined;
+    let callOpen = true;
+    context.signal?.addEventListener('abort', () => (callOpen = false), { once: true });
+    const related = context.sendRequest;
+    return {
+      sessionId: session.id,
+      capabilities: session.capabilities() ?? {},
+      clientInfo: session.clientInfo(),
+      request: (method, params, options) =>
+        related && callOpen ? related(method, params, options) : session.request(method, params, options),
+    };
+  };
+
+  const relayNotification = (upstream: Upstream, notification: UpstreamNotification) => {
+    const member = members.find((m) => m.upstream === upstream);
+    if (!member) return;
+    if (notification.method === 'notifications/message') {
+      const level = notification.params?.level;
+      const targets =
+        notification.sessionId !== undefined
+          ? [sessions.get(notification.sessionId)]
+          : likelyOrigins(upstream);
+      for (const state of targets) {
+        if (!state || !passesLogLevel(level, state.logLevel)) continue;
+        state.session.notify(notification.method, notification.params).catch(() => undefined);
+      }
+      return;
+    }
+    if (notification.method === 'notifications/resources/updated') {
+      const uri = notification.params?.uri;
+      if (typeof uri !== 'string') return;
+      const publicUri = toPublicUri(member.namespace, uri);
+      for (const state of sessions.values()) {
+        if (notification.sessionId !== undefined && state.session.id !== notification.sessionId) continue;
+        if (!state.subscriptions.has(publicUri)) continue;
+        state.session
+          .notify(notification.method, { ...notification.params, uri: publicUri })
+          .catch(() => undefined);
+      }
+    }
+  };
+
+  /** Sessions with a call in flight to the upstream, or every session when none has (a log line at start-up). */
+  const likelyOrigins = (upstream: Upstream): Array<SessionState | undefined> => {
+    const callers = [...(inFlight.get(upstream.id)?.keys() ?? [])].map((id) => sessions.get(id));
+    return callers.length > 0 ? callers : [...sessions.values()];
+  };
+
+  const subscribe = async (params: RpcParams | undefined, context: RouterRequestContext | undefined) => {
+    const state = context?.session ? sessions.get(context.session.id) : undefined;
+    if (!state) throw new RpcError(RpcErrorCode.InvalidRequest, 'resources/subscribe needs a session');
+    const publicUri = params?.uri;
+    const target = resolveResource(publicUri);
+    if (state.subscriptions.has(publicUri as string)) return {};
+    const key = `${target.upstream.id}\u0000${target.uri}`;
+    const existing = upstreamSubscriptions.get(key);
+    if (existing) existing.count += 1;
+    else {
+      await target.upstream.request(
+        'resources/subscribe',
+        { ...params, uri: target.uri },
+        { signal: context?.signal },
+      );
+      upstreamSubscriptions.set(key, { upstream: target.upstream, uri: target.uri, count: 1 });
+    }
+    state.subscriptions.set(publicUri as string, key);
+    return {};
+  };
+
+  const releaseSubscription = async (key: string) => {
+    const entry = upstreamSubscriptions.get(key);
+    if (!entry) return;
+    entry.count -= 1;
+    if (entry.count > 0) return;
+    upstreamSubscriptions.delete(key);
+    await entry.upstream.request('resources/unsubscribe', { uri: entry.uri }).catch((error: unknown) => {
+      logger.debug({ uri: entry.uri, err: describeError(error) }, 'upstream unsubscribe failed');
     });
+  };
+
+  const unsubscribe = async (params: RpcParams | undefined, context: RouterRequestContext | undefined) => {
+    const state = context?.session ? sessions.get(context.session.id) : undefined;
+    const publicUri = params?.uri;
+    if (typeof publicUri !== 'string') {
+      throw new RpcError(RpcErrorCode.InvalidParams, 'resource uri is required (params.uri)');
+    }
+    const key = state?.subscriptions.get(publicUri);
+    if (!state || key === undefined) return {};
+    state.subscriptions.delete(publicUri);
+    await releaseSubscription(key);
+    return {};
+  };
+
+  /**
+   * logging/setLevel: the level is kept per session (messages are filtered per client), and each upstream that
+   * logs is asked for the most verbose level any client wants; a session with its own upstream session gets its own.
+   */
+  const setLevel = async (params: RpcParams | undefined, context: RouterRequestContext | undefined) => {
+    const level = params?.level;
+    if (!LOGGING_LEVELS.includes(level as LoggingLevel)) {
+      throw new RpcError(
+        RpcErrorCode.InvalidParams,
+        `Invalid log level: ${String(level)}; use one of ${LOGGING_LEVELS.join(', ')}`,
+      );
+    }
+    const state = context?.session ? sessions.get(context.session.id) : undefined;
+    if (state) state.logLevel = level as LoggingLevel;
+    const levels = [...sessions.values()]
+      .map((s) => s.logLevel)
+      .filter((l): l is LoggingLevel => l !== undefined);
+    const mostVerbose = LOGGING_LEVELS.find((l) => levels.includes(l)) ?? (level as LoggingLevel);
+    await Promise.all(
+      members
+        .filter((m) => m.upstream.getCapabilities()?.logging !== undefined)
+        .map(async (m) => {
+          try {
+            await m.upstream.request('logging/setLevel', { level: mostVerbose }, { signal: context?.signal });
+            if (context?.session) {
+              await m.upstream.request('logging/setLevel', params ?? {}, {
+                signal: context.signal,
+                downstream: downstreamContext(context),
+              });
+            }
+          } catch (error) {
+            logger.debug(
+              { upstream: m.upstream.name, err: describeError(error) },
+              'logging/setLevel not applied',
+            );
+          }
+        }),
+    );
+    return {};
+  };
 
   return {
     setMembers(next) {
@@ -166,12 +368,16 @@ export function createRouter(options: RouterOptions = {}): Router {
         for (const kind of kindsOf(member)) changedKinds.add(kind);
         if (before) for (const kind of kindsOf(before)) changedKinds.add(kind);
         unsubscribers.get(member.upstream.id)?.();
-        unsubscribers.set(
-          member.upstream.id,
-          member.upstream.onChange((change) => {
-            if (change.type === 'catalog') rebuild(change.kinds);
-          }),
+        const offChange = member.upstream.onChange((change) => {
+          if (change.type === 'catalog') rebuild(change.kinds);
+        });
+        const offNotification = member.upstream.onNotification((notification) =>
+          relayNotification(member.upstream, notification),
         );
+        unsubscribers.set(member.upstream.id, () => {
+          offChange();
+          offNotification();
+        });
       }
       for (const removed of previous.values()) {
         unsubscribers.get(removed.upstream.id)?.();
@@ -222,6 +428,12 @@ export function createRouter(options: RouterOptions = {}): Router {
         }
         case 'completion/complete':
           return complete(params, context);
+        case 'resources/subscribe':
+          return subscribe(params, context);
+        case 'resources/unsubscribe':
+          return unsubscribe(params, context);
+        case 'logging/setLevel':
+          return setLevel(params, context);
         default:
           throw new RpcError(RpcErrorCode.MethodNotFound, `Method not found: ${method}`);
       }
@@ -230,6 +442,48 @@ export function createRouter(options: RouterOptions = {}): Router {
     onListChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+
+    attachSession(session) {
+      const state: SessionState = { session, subscriptions: new Map() };
+      sessions.set(session.id, state);
+      return () => {
+        if (sessions.get(session.id) !== state) return;
+        sessions.delete(session.id);
+        for (const key of state.subscriptions.values()) void releaseSubscription(key);
+        for (const member of members) {
+          member.upstream.releaseSession(session.id).catch((error: unknown) => {
+            logger.debug(
+              { upstream: member.upstream.name, err: describeError(error) },
+              'releasing a session failed',
+            );
+          });
+        }
+      };
+    },
+
+    clientNotification(session, method, params) {
+      for (const member of members) {
+        member.upstream.notify(method, params, { sessionId: session.id }).catch((error: unknown) => {
+          logger.debug(
+            { upstream: member.upstream.name, method, err: describeError(error) },
+            'notification not forwarded',
+          );
+        });
+      }
+    },
+
+    capabilities() {
+      const merged: Record<string, unknown> = { ...GATEWAY_CAPABILITIES };
+      for (const member of members) {
+        const caps = member.upstream.getCapabilities();
+        if (!caps) continue;
+        if (caps.logging) merged.logging = {};
+        if (caps.resources?.subscribe) merged.resources = { listChanged: true, subscribe: true };
+        if (caps.experimental)
+          merged.experimental = { ...(merged.experimental as object), ...caps.experimental };
+      }
+      return merged;
     },
 
     close() {
@@ -320,3 +574,16 @@ function rewritePromptUris(result: RpcResult, namespace: string): RpcResult {
     ),
   };
 }
+
+interface SessionState {
+  readonly session: DownstreamSession;
+  /** Public URI → upstream subscription key. */
+  readonly subscriptions: Map<string, string>;
+  logLevel?: LoggingLevel;
+}
+
+const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+};

@@ -1,4 +1,5 @@
 import type {
+  ClientCapabilities,
   Implementation,
   Prompt,
   Resource,
@@ -54,12 +55,45 @@ export interface UpstreamProgress {
   message?: string;
 }
 
-/** Per-call options: cancellation, a timeout, progress relay. */
+/**
+ * The downstream client a call comes from. An upstream that must reach that one client (sampling, elicitation,
+ * roots) uses it; everything else ignores it.
+ */
+export interface DownstreamContext {
+  /** The downstream session's id. */
+  readonly sessionId: string;
+  /** What the client declared at initialize (or, statelessly, in the request's `_meta`). */
+  readonly capabilities: ClientCapabilities;
+  readonly clientInfo?: Implementation;
+  /**
+   * Sends a server→client request (`sampling/createMessage`, `elicitation/create`, `roots/list`) to this client,
+   * on the stream of the call when it is still open.
+   */
+  request(
+    method: string,
+    params: RpcParams | undefined,
+    options?: { signal?: AbortSignal },
+  ): Promise<RpcResult>;
+}
+
+/** Per-call options: cancellation, a timeout, progress relay, and who is calling. */
 export interface UpstreamRequestOptions {
   signal?: AbortSignal;
   /** Overrides the upstream's default timeout for this call. */
   timeoutMs?: number;
   onProgress?: (progress: UpstreamProgress) => void;
+  downstream?: DownstreamContext;
+}
+
+/**
+ * A notification an upstream sent that is not about its catalog: `notifications/message` (logging),
+ * `notifications/resources/updated`, … `sessionId` is set when it arrived on a session dedicated to one downstream
+ * session, and then concerns that client only.
+ */
+export interface UpstreamNotification {
+  readonly method: string;
+  readonly params?: RpcParams;
+  readonly sessionId?: string;
 }
 
 /** What changed on an upstream: its catalog (one kind, or all after a reconnect) or its state. */
@@ -99,4 +133,13 @@ export interface Upstream {
   ): Promise<RpcResult>;
   /** Subscribes to changes; returns the unsubscribe function. */
   onChange(listener: (change: UpstreamChange) => void): () => void;
+  /** Subscribes to the upstream's other notifications; returns the unsubscribe function. */
+  onNotification(listener: (notification: UpstreamNotification) => void): () => void;
+  /**
+   * Forwards a client notification (e.g. `notifications/roots/list_changed`) upstream: to the session dedicated
+   * to `sessionId` when there is one, else nowhere (a shared session has no roots of its own).
+   */
+  notify(method: string, params: RpcParams | undefined, options: { sessionId: string }): Promise<void>;
+  /** The downstream session ended: release whatever the upstream kept for it. */
+  releaseSession(sessionId: string): Promise<void>;
 }

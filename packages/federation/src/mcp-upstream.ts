@@ -1,4 +1,11 @@
-import { Client, ProtocolError, SdkError, SdkErrorCode, type Transport } from '@modelcontextprotocol/client';
+import {
+  Client,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import {
   describeError,
   emptyUpstreamCatalog,
@@ -13,10 +20,12 @@ import {
   type Upstream,
   type UpstreamCatalog,
   type UpstreamChange,
+  type UpstreamNotification,
   type UpstreamRequestOptions,
   type UpstreamState,
 } from '@mcp-gateway/core';
 import { createBackoff, type BackoffOptions } from './backoff.ts';
+import { createDedicatedSessions, needsDedicatedSession } from './dedicated-sessions.ts';
 
 /** Options of {@link createMcpUpstream}. Durations in milliseconds; defaults in brackets. */
 export interface McpUpstreamOptions {
@@ -45,6 +54,14 @@ export interface McpUpstreamOptions {
   clientInfo?: Implementation;
   /** At most this many pages per list [1000]. */
   maxListPages?: number;
+  /**
+   * How calls map to upstream sessions [auto]: `shared` sends every call over the one pooled session; `auto` gives a
+   * client that declares sampling, elicitation or roots an upstream session of its own (so server→client requests
+   * reach it); `per-client` does so for every client with a session.
+   */
+  sessionMode?: 'auto' | 'shared' | 'per-client';
+  /** Cap on dedicated sessions; beyond it calls use the shared session [256]. */
+  maxDedicatedSessions?: number;
   clock?: () => Date;
 }
 
@@ -85,7 +102,29 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   let failureTimes: number[] = [];
+  /** The transport's last complaint (garbage on stdout, an HTTP error): added to timeout messages. */
+  let lastTransportError: string | undefined;
   const listeners = new Set<(change: UpstreamChange) => void>();
+  const notificationListeners = new Set<(notification: UpstreamNotification) => void>();
+  const emitNotification = (notification: UpstreamNotification) => {
+    for (const listener of notificationListeners) {
+      try {
+        listener(notification);
+      } catch (error) {
+        logger.error({ err: describeError(error) }, 'upstream notification listener threw');
+      }
+    }
+  };
+  const sessionMode = options.sessionMode ?? 'auto';
+  const dedicated = createDedicatedSessions({
+    upstreamName: options.name,
+    connect: options.connect,
+    clientInfo,
+    connectTimeoutMs,
+    maxSessions: options.maxDedicatedSessions ?? 256,
+    logger,
+    onNotification: emitNotification,
+  });
   let readyWaiters: Array<() => void> = [];
   const relisting = new Map<CatalogKind, Promise<void>>();
   const relistAgain = new Set<CatalogKind>();
@@ -229,7 +268,15 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
         'notifications/resources/list_changed',
         () => void relist(session, 'resources'),
       );
-      session.onerror = (error) => logger.warn({ err: describeError(error) }, 'upstream transport error');
+      for (const method of ['notifications/message', 'notifications/resources/updated'] as const) {
+        session.setNotificationHandler(method, (notification: { params?: RpcParams }) =>
+          emitNotification({ method, params: notification.params }),
+        );
+      }
+      session.onerror = (error) => {
+        lastTransportError = describeError(error);
+        logger.warn({ err: lastTransportError }, 'upstream transport error');
+      };
       // Watch the session from the start: a transport that dies while we list must not leave a dead session `ready`.
       let closedDuringStart = false;
       session.onclose = () => {
@@ -350,6 +397,8 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
       client = undefined;
       setState({ status: 'closed' });
       listeners.clear();
+      notificationListeners.clear();
+      await dedicated.closeAll();
       // An attempt still handshaking would otherwise hold its transport (a child process) until it timed out.
       await connecting?.close().catch(() => undefined);
       await session
@@ -366,42 +415,95 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
       params: RpcParams | undefined,
       requestOptions: UpstreamRequestOptions = {},
     ) {
+      const downstream = requestOptions.downstream;
+      if (method === 'logging/setLevel' && downstream) {
+        // A client's own level applies to its dedicated session only; the router sets the shared session's level.
+        await dedicated.setLogLevel(downstream.sessionId, String(params?.level));
+        return {};
+      }
       const callTimeout = requestOptions.timeoutMs ?? timeoutMs;
-      const startedAt = Date.now();
-      if (!client && !closed && state.status !== 'unhealthy') {
-        // A reconnect is under way: wait for it (bounded by the call's timeout) instead of failing at once.
-        await waitUntilSettled(requestOptions.signal, callTimeout);
+      const deadline = Date.now() + callTimeout;
+      for (let attempt = 0; ; attempt++) {
+        if (!client && !closed && state.status !== 'unhealthy') {
+          // A reconnect is under way: wait for it (bounded by the call's timeout) instead of failing at once.
+          await waitUntilSettled(requestOptions.signal, Math.max(1, deadline - Date.now()));
+        }
+        const shared = client;
+        if (!shared) {
+          throw unavailable(
+            method,
+            closed ? 'it was removed' : `${state.status}; last error: ${state.lastError ?? 'none'}`,
+          );
+        }
+        let session = shared;
+        let done: (() => void) | undefined;
+        const wantsOwn =
+          downstream !== undefined &&
+          sessionMode !== 'shared' &&
+          (sessionMode === 'per-client' || needsDedicatedSession(downstream.capabilities));
+        if (wantsOwn) {
+          try {
+            const own = await dedicated.acquire(downstream);
+            if (own) ({ client: session, done } = own);
+          } catch (error) {
+            logger.warn(
+              { sessionId: downstream.sessionId, err: describeError(error) },
+              'could not open a dedicated upstream session; using the shared one',
+            );
+          }
+        }
+        const onProgress = requestOptions.onProgress;
+        const remaining = Math.max(1, deadline - Date.now());
+        try {
+          return await session.request(
+            { method: method as 'tools/call', params },
+            {
+              signal: requestOptions.signal,
+              timeout: remaining,
+              resetTimeoutOnProgress: onProgress !== undefined,
+              maxTotalTimeout: onProgress ? Math.max(callTimeout, 10 * 60_000) : undefined,
+              onprogress: onProgress
+                ? (progress) =>
+                    onProgress({
+                      progress: progress.progress,
+                      total: progress.total,
+                      message: progress.message,
+                    })
+                : undefined,
+            },
+          );
+        } catch (error) {
+          // The upstream forgot our session (it restarted): the request was never processed, so reconnect and
+          // send it once more on the new session.
+          if (session === shared && isSessionLost(error) && attempt === 0 && Date.now() < deadline) {
+            logger.warn({ method }, 'upstream lost our session; reconnecting');
+            lastTransportError = 'the upstream lost our session (HTTP 404)';
+            await shared.close().catch(() => undefined);
+            continue;
+          }
+          throw toRpcError(error, {
+            upstream: options.name,
+            method,
+            timeoutMs: callTimeout,
+            lastTransportError,
+          });
+        } finally {
+          done?.();
+        }
       }
-      const session = client;
-      if (!session) {
-        throw unavailable(
-          method,
-          closed ? 'it was removed' : `${state.status}; last error: ${state.lastError ?? 'none'}`,
-        );
-      }
-      const remaining = Math.max(1, callTimeout - (Date.now() - startedAt));
-      const onProgress = requestOptions.onProgress;
-      try {
-        return await session.request(
-          { method: method as 'tools/call', params },
-          {
-            signal: requestOptions.signal,
-            timeout: remaining,
-            resetTimeoutOnProgress: onProgress !== undefined,
-            maxTotalTimeout: onProgress ? Math.max(callTimeout, 10 * 60_000) : undefined,
-            onprogress: onProgress
-              ? (progress) =>
-                  onProgress({
-                    progress: progress.progress,
-                    total: progress.total,
-                    message: progress.message,
-                  })
-              : undefined,
-          },
-        );
-      } catch (error) {
-        throw toRpcError(error, { upstream: options.name, method, timeoutMs: callTimeout });
-      }
+    },
+
+    onNotification(listener) {
+      notificationListeners.add(listener);
+      return () => notificationListeners.delete(listener);
+    },
+
+    async notify(method, params, notifyOptions) {
+      await dedicated.notify(notifyOptions.sessionId, method, params);
+    },
+
+    async releaseSession(sessionId) {
+      await dedicated.release(sessionId);
     },
 
     onChange(listener) {
@@ -414,20 +516,25 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
 /** Maps what the SDK client throws to an `RpcError` that names the upstream and the cause. */
 export function toRpcError(
   error: unknown,
-  context: { upstream: string; method: string; timeoutMs: number },
+  context: { upstream: string; method: string; timeoutMs: number; lastTransportError?: string },
 ): RpcError {
   const { upstream, method } = context;
   if (error instanceof RpcError) return error;
   if (ProtocolError.isInstance(error)) {
     // The upstream answered with a JSON-RPC error: pass its code, message and data through unchanged.
-    return new RpcError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
+    return new RpcError(
+      error.code,
+      error.message.replace(/^MCP error -?\d+: /, ''),
+      error.data ?? { upstream },
+    );
   }
   if (SdkError.isInstance(error)) {
     switch (error.code) {
       case SdkErrorCode.RequestTimeout:
         return new RpcError(
           RpcErrorCode.RequestTimeout,
-          `upstream "${upstream}" did not answer ${method} within ${context.timeoutMs} ms`,
+          `upstream "${upstream}" did not answer ${method} within ${context.timeoutMs} ms` +
+            (context.lastTransportError ? ` (last transport error: ${context.lastTransportError})` : ''),
           { upstream },
         );
       case SdkErrorCode.ConnectionClosed:
@@ -477,4 +584,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** An HTTP 404 on a request that carried our session id: the upstream restarted and forgot the session. */
+function isSessionLost(error: unknown): boolean {
+  return SdkHttpError.isInstance(error) && error.status === 404;
 }

@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   isInitializeRequest,
-  ProtocolError,
-  Server,
+  type Server,
   WebStandardStreamableHTTPServerTransport,
-  type ServerContext,
 } from '@modelcontextprotocol/server';
 import {
+  createSessionServer,
   describeError,
-  GATEWAY_CAPABILITIES,
-  ROUTED_METHODS,
-  RpcError,
   RpcErrorCode,
   silentLogger,
-  type CatalogKind,
   type Implementation,
   type Logger,
   type Router,
-  type RpcParams,
 } from '@mcp-gateway/core';
 
 /** Options of {@link createStreamableHttpHandler}. Durations in milliseconds; defaults in brackets. */
@@ -57,12 +51,6 @@ interface Session {
   lastSeen: number;
 }
 
-const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
-  tools: 'notifications/tools/list_changed',
-  prompts: 'notifications/prompts/list_changed',
-  resources: 'notifications/resources/list_changed',
-};
-
 /**
  * Serves the gateway's router over MCP streamable HTTP (protocol 2025-03-26 … 2025-11-25) with stateful sessions:
  * `initialize` opens a session (`Mcp-Session-Id`), later requests must carry it (unknown or ended → 404), DELETE
@@ -72,7 +60,6 @@ const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
 export function createStreamableHttpHandler(options: StreamableHttpHandlerOptions): StreamableHttpHandler {
   const { router } = options;
   const logger = options.logger ?? silentLogger;
-  const serverInfo = options.serverInfo ?? { name: 'mcp-gateway', version: '0.1.0' };
   const idleMs = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -80,16 +67,6 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const generateSessionId = options.generateSessionId ?? randomUUID;
   const sessions = new Map<string, Session>();
-
-  const unsubscribe = router.onListChanged((kinds) => {
-    for (const [id, session] of sessions) {
-      for (const kind of kinds) {
-        session.server.notification({ method: LIST_CHANGED_NOTIFICATION[kind] }).catch((error: unknown) => {
-          logger.debug({ sessionId: id, err: describeError(error) }, 'list_changed not delivered');
-        });
-      }
-    }
-  });
 
   const sweeper = setInterval(
     () => {
@@ -113,38 +90,13 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     await session.server.close().catch(() => undefined);
   };
 
-  const createServer = (): Server => {
-    const server = new Server(serverInfo, {
-      capabilities: GATEWAY_CAPABILITIES,
+  const createServer = (): Server =>
+    createSessionServer({
+      router,
+      logger,
+      serverInfo: options.serverInfo,
       instructions: options.instructions,
     });
-    for (const method of ROUTED_METHODS) {
-      const handler = async (request: { params?: RpcParams }, ctx: ServerContext) => {
-        const params = request.params;
-        // The SDK lifts `_meta` out of params into the context; the progress token lives there.
-        const meta = (ctx.mcpReq._meta ?? params?._meta) as { progressToken?: string | number } | undefined;
-        const progressToken = meta?.progressToken;
-        try {
-          return await router.handle(method, params, {
-            signal: ctx.mcpReq.signal,
-            onProgress:
-              progressToken === undefined
-                ? undefined
-                : (progress) => {
-                    ctx.mcpReq
-                      .notify({ method: 'notifications/progress', params: { progressToken, ...progress } })
-                      .catch(() => undefined);
-                  },
-          });
-        } catch (error) {
-          throw toProtocolError(error, logger);
-        }
-      };
-      // The router returns each method's result as the upstream sent it; the SDK's per-method types do not apply.
-      server.setRequestHandler(method, handler as never);
-    }
-    return server;
-  };
 
   const startSession = async (request: Request, body: unknown): Promise<Response> => {
     if (sessions.size >= maxSessions) {
@@ -229,7 +181,6 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
 
     async close() {
       clearInterval(sweeper);
-      unsubscribe();
       await Promise.all([...sessions.keys()].map((id) => closeSession(id)));
     },
   };
@@ -330,12 +281,4 @@ async function readJsonBody(
   } catch (error) {
     return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, `Parse error: ${describeError(error)}`);
   }
-}
-
-/** Turns what the router throws into the SDK's wire error; anything unexpected is logged and sent as -32603. */
-function toProtocolError(error: unknown, logger: Logger): ProtocolError {
-  if (error instanceof RpcError) return new ProtocolError(error.code, error.message, error.data);
-  if (ProtocolError.isInstance(error)) return error;
-  logger.error({ err: describeError(error) }, 'unexpected error while handling a request');
-  return new ProtocolError(RpcErrorCode.InternalError, 'Internal error');
 }

@@ -13,6 +13,8 @@ const registryStatus: Record<RegistryError['code'], number> = {
   'not-found': 404,
   'database-unreachable': 503,
   'migration-failed': 500,
+  'invalid-input': 400,
+  'precondition-failed': 412,
 };
 
 /** Sends a REST error with the status the shared table gives its code. */
