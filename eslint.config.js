@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/data/**', '**/*.config.ts', '**/*.mjs'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/data/**', '**/*.config.ts', '**/*.mjs'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -26,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@mcp-gateway/*/src/*', '@mcp-gateway/*/src'], message: 'Import a package through its public entry.' },
+            {
+              group: ['@mcp-gateway/*/src/*', '@mcp-gateway/*/src'],
+              message: 'Import a package through its public entry.',
+            },
           ],
         },
       ],
@@ -35,14 +40,55 @@ export default tseslint.config(
   {
     // Libraries speak Web standards; only apps compose them with Hono.
     files: ['packages/**/*.ts'],
-    ignores: ['packages/testing/**'],
+    ignores: ['packages/testing/**', '**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [{ name: 'hono', message: 'Only apps/* import Hono; libraries export fetch handlers.' }],
           patterns: [
-            { group: ['@mcp-gateway/*/src/*', '@mcp-gateway/*/src'], message: 'Import a package through its public entry.' },
+            {
+              group: ['@mcp-gateway/*/src/*', '@mcp-gateway/*/src'],
+              message: 'Import a package through its public entry.',
+            },
+            { group: ['hono/*', '@hono/*'], message: 'Only apps/* import Hono.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Dependency directions: core imports none of our packages; transports and adapters never import the registry
+    // or each other's internals; nothing in packages/ imports an app.
+    files: ['packages/core/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@mcp-gateway/*'], message: 'core imports none of our packages.' }] },
+      ],
+    },
+  },
+  {
+    files: [
+      'packages/transport-*/src/**/*.ts',
+      'packages/federation/src/**/*.ts',
+      'packages/adapter-*/src/**/*.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'hono', message: 'Only apps/* import Hono; libraries export fetch handlers.' }],
+          patterns: [
+            {
+              group: ['@mcp-gateway/registry', '@mcp-gateway/gateway', '@mcp-gateway/admin'],
+              message: 'Leaves get a router from core; they do not import the registry or apps.',
+            },
+            {
+              group: ['@mcp-gateway/*/src/*', '@mcp-gateway/*/src'],
+              message: 'Import a package through its public entry.',
+            },
             { group: ['hono/*', '@hono/*'], message: 'Only apps/* import Hono.' },
           ],
         },

@@ -192,3 +192,33 @@ describe('uriTemplateMatcher', () => {
     expect(uriTemplateMatcher(template).test(uri)).toBe(matches);
   });
 });
+
+describe('buildCatalogSnapshot namespaces', () => {
+  it('refuses a second member with a namespace already in use, so its URIs never reach the wrong upstream', () => {
+    const first = createInMemoryUpstream({
+      id: 'a1',
+      name: 'Alpha',
+      catalog: { tools: [tool('t')], resources: [resource('x://1')] },
+    });
+    const second = createInMemoryUpstream({
+      id: 'a2',
+      name: 'alpha',
+      catalog: { tools: [tool('u')], resources: [resource('x://1')] },
+    });
+    const snapshot = buildCatalogSnapshot([
+      { upstream: first, namespace: 'alpha' },
+      { upstream: second, namespace: 'alpha' },
+    ]);
+    expect(snapshot.tools.map((t) => t.name)).toEqual(['alpha__t']);
+    expect(snapshot.resources.map((r) => r.uri)).toEqual(['mcpgw://alpha/x://1']);
+    expect(snapshot.namespaces.get('alpha')?.upstream).toBe(first);
+    expect(snapshot.conflicts).toEqual([
+      expect.objectContaining({
+        kind: 'namespace',
+        upstreamId: 'a2',
+        ownerId: 'a1',
+        message: expect.stringContaining('namespace "alpha" is already used by upstream "Alpha"'),
+      }),
+    ]);
+  });
+});

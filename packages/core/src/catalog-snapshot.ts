@@ -18,7 +18,7 @@ export interface ItemRoute {
 
 /** An item left out of the merged catalog because another upstream already exposes its public name. */
 export interface CatalogConflict {
-  readonly kind: 'tool' | 'prompt' | 'resource' | 'resource template';
+  readonly kind: 'tool' | 'prompt' | 'resource' | 'resource template' | 'namespace';
   readonly publicName: string;
   /** The upstream whose item was refused. */
   readonly upstreamId: string;
@@ -119,7 +119,23 @@ export function buildCatalogSnapshot(
   for (const member of members) {
     const { upstream, namespace } = member;
     const catalog = upstream.getCatalog();
-    if (namespace !== '') namespaces.set(namespace, member);
+    if (namespace !== '') {
+      const owner = namespaces.get(namespace);
+      if (owner) {
+        // Every name of this member would collide: refuse the member as a whole.
+        conflicts.push({
+          kind: 'namespace',
+          publicName: namespace,
+          upstreamId: upstream.id,
+          ownerId: owner.upstream.id,
+          message:
+            `upstream "${upstream.name}" is hidden: its namespace "${namespace}" is already used by upstream ` +
+            `"${owner.upstream.name}"; give one of them another namespace`,
+        });
+        continue;
+      }
+      namespaces.set(namespace, member);
+    }
 
     for (const tool of catalog.tools) {
       const publicName = toPublicName(namespace, tool.name, separator);

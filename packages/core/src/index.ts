@@ -17,6 +17,7 @@ export {
   RpcErrorCode,
   type GatewayErrorCode,
 } from './errors.ts';
+export { checkHostAndOrigin, jsonRpcErrorResponse, readJsonBody } from './http-edge.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export {
   LOGGING_LEVELS,

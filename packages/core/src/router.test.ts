@@ -590,3 +590,143 @@ describe('router list_changed', () => {
     expect(kept).toHaveLength(1);
   });
 });
+
+describe('router resource fallback', () => {
+  it('sends unlisted URIs to the one unprefixed upstream, but not a mcpgw:// URI with an unknown namespace', async () => {
+    const plain = createInMemoryUpstream({ id: 'plain', catalog: { resources: [resource('file:///a')] } });
+    const named = createInMemoryUpstream({ id: 'named', catalog: { resources: [resource('file:///a')] } });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([
+      { upstream: plain, namespace: '' },
+      { upstream: named, namespace: 'named' },
+    ]);
+    const unlisted = await router.handle('resources/read', { uri: 'file:///not-listed' });
+    expect(unlisted).toMatchObject({ upstream: 'plain' });
+    const typo = await rpcErrorOf(router.handle('resources/read', { uri: 'mcpgw://nmed/file:///a' }));
+    expect(typo.code).toBe(RpcErrorCode.ResourceNotFound);
+    expect(typo.message).toBe('Resource not found: mcpgw://nmed/file:///a');
+  });
+});
+
+/** A downstream session held in memory that records what the router sends it. */
+function recordingSession(id: string, capabilities: Record<string, unknown> = {}) {
+  const notifications: Array<{ method: string; params?: RpcParams }> = [];
+  return {
+    notifications,
+    session: {
+      id,
+      capabilities: () => capabilities,
+      clientInfo: () => ({ name: id, version: '1' }),
+      notify: async (method: string, params?: RpcParams) => {
+        notifications.push({ method, params });
+      },
+      request: async (method: string): Promise<RpcResult> => ({ answeredBy: id, method }),
+    },
+  };
+}
+
+describe('router sessions', () => {
+  it('sends list_changed to attached sessions and stops after detach', async () => {
+    vi.useFakeTimers();
+    try {
+      const upstream = createInMemoryUpstream({ id: 'u', catalog: { tools: [tool('a')] } });
+      const router = createRouter({ listChangedDebounceMs: 10 });
+      routers.push(router);
+      router.setMembers([{ upstream, namespace: 'u' }]);
+      const one = recordingSession('one');
+      const two = recordingSession('two');
+      router.attachSession(one.session);
+      const detachTwo = router.attachSession(two.session);
+      detachTwo();
+      upstream.setCatalog({ tools: [tool('a'), tool('b')] }, ['tools']);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(one.notifications).toEqual([{ method: 'notifications/tools/list_changed', params: undefined }]);
+      expect(two.notifications).toEqual([]);
+      expect(upstream.released).toEqual(['two']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ref-counts resource subscriptions upstream and sends updates to subscribers only, with public URIs', async () => {
+    const upstream = createInMemoryUpstream({ id: 'u', catalog: { resources: [resource('file:///a')] } });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([{ upstream, namespace: 'fs' }]);
+    const one = recordingSession('one');
+    const two = recordingSession('two');
+    const other = recordingSession('other');
+    router.attachSession(one.session);
+    const detachTwo = router.attachSession(two.session);
+    router.attachSession(other.session);
+    await router.handle('resources/subscribe', { uri: 'mcpgw://fs/file:///a' }, { session: one.session });
+    await router.handle('resources/subscribe', { uri: 'mcpgw://fs/file:///a' }, { session: two.session });
+    expect(upstream.requests.filter((r) => r.method === 'resources/subscribe')).toHaveLength(1);
+    expect(upstream.requests.at(-1)?.params).toEqual({ uri: 'file:///a' });
+
+    upstream.emitNotification({ method: 'notifications/resources/updated', params: { uri: 'file:///a' } });
+    expect(one.notifications).toEqual([
+      { method: 'notifications/resources/updated', params: { uri: 'mcpgw://fs/file:///a' } },
+    ]);
+    expect(two.notifications).toHaveLength(1);
+    expect(other.notifications).toEqual([]);
+
+    await router.handle('resources/unsubscribe', { uri: 'mcpgw://fs/file:///a' }, { session: one.session });
+    expect(upstream.requests.some((r) => r.method === 'resources/unsubscribe')).toBe(false);
+    detachTwo();
+    await vi.waitFor(() => expect(upstream.requests.at(-1)?.method).toBe('resources/unsubscribe'));
+  });
+
+  it('relays log messages to the calling session, filtered by its level', async () => {
+    const upstream = createInMemoryUpstream({ id: 'u', catalog: { tools: [tool('t')] } });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([{ upstream, namespace: 'u' }]);
+    const one = recordingSession('one');
+    const two = recordingSession('two');
+    router.attachSession(one.session);
+    router.attachSession(two.session);
+    await router.handle('logging/setLevel', { level: 'warning' }, { session: one.session });
+    expect(upstream.requests.find((r) => r.method === 'logging/setLevel')?.params).toEqual({
+      level: 'warning',
+    });
+
+    upstream.emitNotification({ method: 'notifications/message', params: { level: 'info', data: 'chatty' } });
+    upstream.emitNotification({ method: 'notifications/message', params: { level: 'error', data: 'bad' } });
+    expect(one.notifications.map((n) => n.params?.data)).toEqual(['bad']);
+    expect(two.notifications.map((n) => n.params?.data)).toEqual(['chatty', 'bad']);
+
+    upstream.emitNotification({
+      method: 'notifications/message',
+      params: { level: 'error', data: 'mine' },
+      sessionId: 'two',
+    });
+    expect(two.notifications.at(-1)?.params?.data).toBe('mine');
+    expect(one.notifications.map((n) => n.params?.data)).toEqual(['bad']);
+    const invalid = await rpcErrorOf(
+      router.handle('logging/setLevel', { level: 'loud' }, { session: one.session }),
+    );
+    expect(invalid.code).toBe(RpcErrorCode.InvalidParams);
+  });
+
+  it('passes the caller to upstreams so server→client requests reach it, and forwards its roots changes', async () => {
+    const upstream = createInMemoryUpstream({ id: 'u', catalog: { tools: [tool('t')] } });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([{ upstream, namespace: 'u' }]);
+    const caller = recordingSession('caller', { sampling: {} });
+    router.attachSession(caller.session);
+    await router.handle('tools/call', { name: 'u__t' }, { session: caller.session });
+    const downstream = upstream.requests.at(-1)?.options?.downstream;
+    expect(downstream).toMatchObject({ sessionId: 'caller', capabilities: { sampling: {} } });
+    expect(await downstream?.request('sampling/createMessage', {})).toEqual({
+      answeredBy: 'caller',
+      method: 'sampling/createMessage',
+    });
+    router.clientNotification(caller.session, 'notifications/roots/list_changed');
+    expect(upstream.forwarded).toEqual([
+      { method: 'notifications/roots/list_changed', params: undefined, sessionId: 'caller' },
+    ]);
+  });
+});

@@ -181,7 +181,8 @@ export function createRouter(options: RouterOptions = {}): Router {
     if (exact) return { upstream: exact.upstream, namespace: '', uri };
     const byTemplate = current.unprefixed.find((m) => m.matchers.some((matcher) => matcher.test(uri)));
     if (byTemplate) return { upstream: byTemplate.upstream, namespace: '', uri };
-    const only = current.unprefixed.length === 1 ? current.unprefixed[0] : undefined;
+    // One unprefixed upstream may serve URIs it never listed; a `mcpgw://` URI with an unknown namespace is a typo.
+    const only = current.unprefixed.length === 1 && !parsed ? current.unprefixed[0] : undefined;
     if (only) return { upstream: only.upstream, namespace: '', uri };
     throw new RpcError(RpcErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri });
   };

@@ -2,7 +2,6 @@
 // Anything exported here is public; named exports only.
 export {
   createStreamableHttpHandler,
-  jsonRpcErrorResponse,
   type StreamableHttpHandler,
   type StreamableHttpHandlerOptions,
 } from './streamable-http-handler.ts';
