@@ -15,3 +15,20 @@ export { startHttpFixture, type HttpFixture, type HttpFixtureOptions } from './h
 export { startSseFixture, type SseFixtureOptions } from './sse-fixture.ts';
 export { stdioFixtureCommand, type FixtureCommand } from './stdio-fixture.ts';
 export { isProcessAlive } from './process-alive.ts';
+export {
+  createConformanceServer,
+  CONFORMANCE_TOOL_NAMES,
+  type ConformanceServerOptions,
+} from './conformance-server.ts';
+export {
+  conformanceStdioCommand,
+  startConformanceHttpFixture,
+  type ConformanceHttpFixture,
+  type ConformanceHttpFixtureOptions,
+} from './conformance-fixture.ts';
+export {
+  runConformanceSuite,
+  type ConformanceScenarioResult,
+  type ConformanceSuiteResult,
+  type RunConformanceSuiteOptions,
+} from './conformance-runner.ts';
