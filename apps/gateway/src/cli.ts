@@ -75,8 +75,13 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`\nMCP Gateway is ready. Connect your MCP client to:\n\n    ${gateway.mcpUrl}\n\n`);
 
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal while shutting down: stop waiting, take every child down now.
+      logger.warn({ signal }, 'second signal: killing stdio servers and exiting now');
+      killAllStdioProcesses('SIGKILL');
+      process.exit(130);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
@@ -94,8 +99,7 @@ async function main(argv: string[]): Promise<number> {
         process.exit(1);
       });
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
   return -1;
 }
 

@@ -1,13 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { KyselyPlugin } from 'kysely';
-import { createRouter, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
+import { createRouter, createSessionServer, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
 import { createDatabase, createGatewayStore, type Database, type GatewayStore } from '@mcp-gateway/registry';
+import { createSseHandler } from '@mcp-gateway/transport-sse';
 import { createStreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
+import { ConfigError } from './config/index.ts';
+import { createRpcHandler } from './http/rpc-handler.ts';
 import type { GatewayInput, RuntimeConfig } from './config/index.ts';
 import { createGatewayApp } from './http/gateway-app.ts';
 import { createUpstreamFactory } from './upstreams/upstream-factory.ts';
-import { createUpstreamManager, type UpstreamManager } from './upstreams/upstream-manager.ts';
+import {
+  createUpstreamManager,
+  effectiveNamespace,
+  type UpstreamManager,
+} from './upstreams/upstream-manager.ts';
 
 /** Options of {@link startGateway}. */
 export interface StartGatewayOptions {
@@ -67,17 +74,38 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
 
   let server: ServerType | undefined;
+  const allowedHosts = LOOPBACK_HOSTS.includes(config.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [];
+  const mcpLogger = logger.child({ component: 'mcp' });
   const mcp = createStreamableHttpHandler({
     router,
-    logger: logger.child({ component: 'mcp' }),
-    allowedHosts: LOOPBACK_HOSTS.includes(config.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [],
+    logger: mcpLogger,
+    allowedHosts,
     allowedOrigins: config.allowedOrigins,
   });
+  const sse = createSseHandler({
+    logger: logger.child({ component: 'sse' }),
+    allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    onSession: (transport) => createSessionServer({ router, logger: mcpLogger }).connect(transport),
+  });
+  const rpc = createRpcHandler({ router, logger: logger.child({ component: 'rpc' }) });
 
   try {
+    assertDistinctNamespaces(options.gateways ?? []);
     await applyConfiguredGateways(store, options.gateways ?? [], logger);
     manager.load(await store.list());
-    const app = createGatewayApp({ logger, db: database.db, store, manager, router, mcp });
+    const app = createGatewayApp({
+      logger,
+      db: database.db,
+      store,
+      manager,
+      router,
+      mcp,
+      sse,
+      rpc,
+      allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+    });
     server = await new Promise<ServerType>((resolve, reject) => {
       const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
         resolve(listening),
@@ -86,6 +114,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     });
   } catch (error) {
     await mcp.close();
+    await sse.close();
     await manager.close();
     await database.close();
     throw error;
@@ -101,6 +130,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections?.();
       await mcp.close();
+      await sse.close();
       await closed;
       await manager.close();
       router.close();
@@ -154,5 +184,22 @@ async function applyConfiguredGateways(store: GatewayStore, inputs: readonly Gat
       await store.update(current.id, patch);
       logger.info({ gateway: input.name }, 'updated gateway from the config file');
     }
+  }
+}
+
+/** Two configured upstreams may not share a namespace: every one of their names would collide. */
+function assertDistinctNamespaces(inputs: readonly GatewayInput[]) {
+  const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const namespace = effectiveNamespace(input);
+    if (namespace === '') continue;
+    const other = seen.get(namespace);
+    if (other !== undefined) {
+      throw new ConfigError(
+        'config-invalid',
+        `gateways "${other}" and "${input.name}" would both use the namespace "${namespace}"; set "namespace" on one of them`,
+      );
+    }
+    seen.set(namespace, input.name);
   }
 }

@@ -84,6 +84,20 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   );
   sweeper.unref?.();
 
+  /**
+   * At the session cap, a new client takes the place of the session that has been idle longest (clients that never
+   * send DELETE would otherwise lock everyone out), as long as that one has been idle for a minute at least.
+   */
+  const evictIdlest = (): boolean => {
+    let idlest: [string, Session] | undefined;
+    for (const entry of sessions) if (!idlest || entry[1].lastSeen < idlest[1].lastSeen) idlest = entry;
+    if (!idlest || Date.now() - idlest[1].lastSeen < 60_000) return false;
+    logger.info({ sessionId: idlest[0] }, 'session cap reached: closing the idlest session');
+    void closeSession(idlest[0]);
+    sessions.delete(idlest[0]);
+    return true;
+  };
+
   const closeSession = async (id: string) => {
     const session = sessions.get(id);
     if (!session) return;
@@ -101,7 +115,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     });
 
   const startSession = async (request: Request, body: unknown): Promise<Response> => {
-    if (sessions.size >= maxSessions) {
+    if (sessions.size >= maxSessions && !evictIdlest()) {
       return jsonRpcErrorResponse(503, RpcErrorCode.InternalError, 'too many open sessions; try again later');
     }
     const server = createServer();

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
-import type { Logger, Router } from '@mcp-gateway/core';
+import { checkHostAndOrigin, type Logger, type Router } from '@mcp-gateway/core';
 import type { GatewayStore, RegistryDatabase } from '@mcp-gateway/registry';
+import type { SseHandler } from '@mcp-gateway/transport-sse';
 import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
 import type { UpstreamManager } from '../upstreams/upstream-manager.ts';
 import { createGatewaysRoutes } from './gateways-routes.ts';
@@ -16,13 +18,22 @@ export interface GatewayAppOptions {
   manager: UpstreamManager;
   router: Router;
   mcp: StreamableHttpHandler;
+  sse: SseHandler;
+  rpc: (request: Request) => Promise<Response>;
+  /** DNS-rebinding protection for every route: allowed `Host` names (empty: any) and browser origins. */
+  allowedHosts: readonly string[];
+  allowedOrigins: readonly string[];
+  /** Largest REST request body [1 MiB]. */
+  maxRestBodyBytes?: number;
 }
 
 type Env = { Variables: { requestId: string; logger: Logger } };
 
 /** The gateway's Hono app: `/mcp`, `/health`, `/ready` and the REST API under `/v1`. */
 export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
-  const { logger, db, store, manager, router, mcp } = options;
+  const { logger, db, store, manager, router, mcp, sse, rpc } = options;
+  const allowedHosts = new Set(options.allowedHosts);
+  const allowedOrigins = new Set(options.allowedOrigins);
   const app = new Hono<Env>();
 
   app.use(async (c, next) => {
@@ -46,6 +57,34 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
+  // A foreign Host (DNS rebinding) or a foreign browser Origin is refused on every route, the REST API included:
+  // otherwise any web page could register a stdio command through a "simple" cross-site POST.
+  app.use(async (c, next) => {
+    const refused = checkHostAndOrigin(c.req.raw, allowedHosts, allowedOrigins);
+    if (refused) return refused;
+    await next();
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: options.maxRestBodyBytes ?? 1024 * 1024,
+      onError: (c) => restError(c, 413, { code: 'invalid-input', message: 'request body too large' }),
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        return restError(c, 415, {
+          code: 'invalid-input',
+          message: 'send the body as JSON with Content-Type: application/json',
+        });
+      }
+    }
+    await next();
+  });
+
   app.onError((error, c) =>
     renderRestError(c, error, (fields) => c.get('logger').error(fields, 'request failed')),
   );
@@ -54,20 +93,26 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   );
 
   app.all('/mcp', (c) => mcp.fetch(c.req.raw));
+  app.all('/sse', (c) => sse.fetch(c.req.raw));
+  app.all('/message', (c) => sse.fetch(c.req.raw));
+  app.all('/rpc', (c) => rpc(c.req.raw));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
   app.get('/ready', async (c) => {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     try {
-      await sql`select 1`.execute(db);
+      await withTimeout(sql`select 1`.execute(db), 2_000, 'the database did not answer within 2 s');
       checks.database = { ok: true };
     } catch (error) {
       checks.database = { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
-    checks.catalog = manager.loaded()
-      ? { ok: true }
-      : { ok: false, error: 'the registry has not been loaded yet' };
+    const pending = manager.pendingFirstConnect();
+    checks.catalog = !manager.loaded()
+      ? { ok: false, error: 'the registry has not been loaded yet' }
+      : pending.length > 0
+        ? { ok: false, error: `still connecting to ${pending.map((name) => `"${name}"`).join(', ')}` }
+        : { ok: true };
     const ready = Object.values(checks).every((check) => check.ok);
     const snapshot = router.snapshot();
     return c.json(
@@ -87,4 +132,18 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.route('/v1/gateways', createGatewaysRoutes({ store, manager }));
 
   return app;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

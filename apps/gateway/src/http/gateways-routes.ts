@@ -17,7 +17,16 @@ export interface GatewaysRoutesOptions {
   manager: UpstreamManager;
 }
 
-const MASK = '********';
+/** What the API shows instead of a header or env value; sent back unchanged, it keeps the stored value. */
+export const MASK = '********';
+
+/** A PATCH that sends back masked values (GET → edit → PATCH) keeps the stored secrets instead of the mask. */
+function unmask(sent: Record<string, string> | null | undefined, stored: Record<string, string>) {
+  if (!sent) return sent;
+  return Object.fromEntries(
+    Object.entries(sent).map(([key, value]) => [key, value === MASK ? (stored[key] ?? value) : value]),
+  );
+}
 
 /** Header and env values can hold credentials: the API shows the keys, never the values. */
 function present(record: GatewayRecord, manager: UpstreamManager) {
@@ -143,7 +152,11 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     }
     const current = await store.get(id);
     if (!current) return notFound(id);
-    const merged = applyGatewayPatch(toInput(current), patch.data);
+    const merged = applyGatewayPatch(toInput(current), {
+      ...patch.data,
+      headers: unmask(patch.data.headers, current.headers),
+      env: unmask(patch.data.env, current.env),
+    });
     if (!merged.success) {
       const formatted = formatZodIssues(merged.error);
       return restError(c, 400, {

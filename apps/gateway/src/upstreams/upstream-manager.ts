@@ -43,6 +43,11 @@ export interface UpstreamManager {
   status(id: string): GatewayRuntimeStatus | undefined;
   /** Whether the first load has happened. */
   loaded(): boolean;
+  /**
+   * Names of enabled upstreams whose first connection attempt has not finished yet (neither ready nor failed), so
+   * `/ready` can wait for the catalog; an upstream that failed is reported by its status, not waited for.
+   */
+  pendingFirstConnect(): string[];
   close(): Promise<void>;
 }
 
@@ -174,6 +179,15 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     },
 
     loaded: () => isLoaded,
+
+    pendingFirstConnect() {
+      return [...entries.values()]
+        .filter((entry) => {
+          const state = entry.upstream?.getState();
+          return state !== undefined && state.status === 'connecting' && state.lastError === undefined;
+        })
+        .map((entry) => entry.record.name);
+    },
 
     async close() {
       const all = [...entries.values()];
