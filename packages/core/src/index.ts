@@ -49,6 +49,9 @@ export {
 export {
   createRouter,
   GATEWAY_CAPABILITIES,
+  type CallInfo,
+  type CallOutcome,
+  type RouterHooks,
   ROUTED_METHODS,
   type Router,
   type RouterOptions,

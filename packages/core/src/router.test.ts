@@ -730,3 +730,45 @@ describe('router sessions', () => {
     ]);
   });
 });
+
+describe('router hooks', () => {
+  it('runs beforeCall and afterCall around forwarded calls; a refusing beforeCall keeps the call from the upstream', async () => {
+    const events: string[] = [];
+    const upstream = createInMemoryUpstream({
+      id: 'u',
+      catalog: { tools: [tool('ok'), tool('bad'), tool('blocked')] },
+      handle: (method, params) => {
+        if (params?.name === 'bad') throw new RpcError(-32050, 'upstream says no');
+        return { content: [], isError: params?.name === 'ok' ? undefined : true };
+      },
+    });
+    const router = createRouter({
+      hooks: [
+        {
+          beforeCall: (call) => {
+            events.push(`before ${call.method} ${call.name} ${call.upstreamName}`);
+            if (call.name === 'u__blocked')
+              throw new RpcError(RpcErrorCode.InvalidParams, 'Unknown tool: u__blocked');
+          },
+          afterCall: (call, outcome) =>
+            events.push(
+              `after ${call.name} ok=${outcome.ok} code=${outcome.errorCode ?? '-'} ${outcome.durationMs >= 0}`,
+            ),
+        },
+      ],
+    });
+    routers.push(router);
+    router.setMembers([{ upstream, namespace: 'u' }]);
+    await router.handle('tools/call', { name: 'u__ok' });
+    await rpcErrorOf(router.handle('tools/call', { name: 'u__bad' }));
+    await rpcErrorOf(router.handle('tools/call', { name: 'u__blocked' }));
+    expect(events).toEqual([
+      'before tools/call u__ok u',
+      'after u__ok ok=true code=- true',
+      'before tools/call u__bad u',
+      'after u__bad ok=false code=-32050 true',
+      'before tools/call u__blocked u',
+    ]);
+    expect(upstream.requests.map((r) => r.params?.name)).toEqual(['ok', 'bad']);
+  });
+});

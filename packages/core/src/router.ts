@@ -31,6 +31,41 @@ export interface RouterOptions {
   pageSize?: number;
   /** Changes closer together than this are sent as one list_changed. Default 50 ms. */
   listChangedDebounceMs?: number;
+  /** Before/after hooks around every forwarded call, in order (policy, rate limits, metrics, audit). */
+  hooks?: readonly RouterHooks[];
+}
+
+/** A call the router is about to forward to an upstream. */
+export interface CallInfo {
+  /** tools/call, prompts/get, resources/read, completion/complete, resources/subscribe, … */
+  readonly method: string;
+  /** The public tool or prompt name, or the public resource URI. */
+  readonly name?: string;
+  readonly upstreamId: string;
+  readonly upstreamName: string;
+  readonly sessionId?: string;
+  readonly params?: RpcParams;
+}
+
+/** How a forwarded call ended. */
+export interface CallOutcome {
+  readonly durationMs: number;
+  /** False when the call failed with a JSON-RPC error. */
+  readonly ok: boolean;
+  /** A tool result with `isError: true` (the call itself succeeded). */
+  readonly isError?: boolean;
+  readonly errorCode?: number;
+  readonly errorMessage?: string;
+}
+
+/**
+ * Hooks around forwarded calls. `beforeCall` may throw an `RpcError` to refuse the call (it then never reaches the
+ * upstream); `afterCall` observes the outcome and must not throw. Both run in memory, on the call path: keep them
+ * cheap and never query a database from them.
+ */
+export interface RouterHooks {
+  beforeCall?(call: CallInfo): void | Promise<void>;
+  afterCall?(call: CallInfo, outcome: CallOutcome): void;
 }
 
 /** What a transport knows about the downstream request it hands to the router. */
@@ -194,11 +229,25 @@ export function createRouter(options: RouterOptions = {}): Router {
     return next === undefined ? { [key]: page } : { [key]: page, nextCursor: next };
   };
 
+  const hooks = options.hooks ?? [];
   const forward = async (
-    target: { upstream: Upstream; method: string; params: RpcParams },
+    target: { upstream: Upstream; method: string; params: RpcParams; name?: string },
     context: RouterRequestContext | undefined,
   ): Promise<RpcResult> => {
     const sessionId = context?.session?.id;
+    const call: CallInfo | undefined =
+      hooks.length === 0
+        ? undefined
+        : {
+            method: target.method,
+            name: target.name,
+            upstreamId: target.upstream.id,
+            upstreamName: target.upstream.name,
+            sessionId,
+            params: target.params,
+          };
+    if (call) for (const hook of hooks) await hook.beforeCall?.(call);
+    const started = performance.now();
     const counts =
       sessionId === undefined ? undefined : (inFlight.get(target.upstream.id) ?? new Map<string, number>());
     if (counts && sessionId !== undefined) {
@@ -206,16 +255,43 @@ export function createRouter(options: RouterOptions = {}): Router {
       inFlight.set(target.upstream.id, counts);
     }
     try {
-      return await target.upstream.request(target.method, target.params, {
+      const result = await target.upstream.request(target.method, target.params, {
         signal: context?.signal,
         onProgress: context?.onProgress,
         downstream: downstreamContext(context),
       });
+      if (call)
+        runAfter(call, {
+          durationMs: performance.now() - started,
+          ok: true,
+          isError: result.isError === true,
+        });
+      return result;
+    } catch (error) {
+      if (call) {
+        runAfter(call, {
+          durationMs: performance.now() - started,
+          ok: false,
+          errorCode: error instanceof RpcError ? error.code : RpcErrorCode.InternalError,
+          errorMessage: describeError(error),
+        });
+      }
+      throw error;
     } finally {
       if (counts && sessionId !== undefined) {
         const left = (counts.get(sessionId) ?? 1) - 1;
         if (left <= 0) counts.delete(sessionId);
         else counts.set(sessionId, left);
+      }
+    }
+  };
+
+  const runAfter = (call: CallInfo, outcome: CallOutcome) => {
+    for (const hook of hooks) {
+      try {
+        hook.afterCall?.(call, outcome);
+      } catch (error) {
+        logger.error({ err: describeError(error) }, 'afterCall hook threw');
       }
     }
   };
@@ -406,7 +482,12 @@ export function createRouter(options: RouterOptions = {}): Router {
         case 'tools/call': {
           const target = route(snapshot.toolRoutes, params?.name, 'tool');
           const result = await forward(
-            { upstream: target.upstream, method, params: { ...params, name: target.name } },
+            {
+              upstream: target.upstream,
+              method,
+              params: { ...params, name: target.name },
+              name: params?.name as string,
+            },
             context,
           );
           return rewriteContentUris(result, 'content', target.namespace);
@@ -414,7 +495,12 @@ export function createRouter(options: RouterOptions = {}): Router {
         case 'prompts/get': {
           const target = route(snapshot.promptRoutes, params?.name, 'prompt');
           const result = await forward(
-            { upstream: target.upstream, method, params: { ...params, name: target.name } },
+            {
+              upstream: target.upstream,
+              method,
+              params: { ...params, name: target.name },
+              name: params?.name as string,
+            },
             context,
           );
           return rewritePromptUris(result, target.namespace);
@@ -422,7 +508,12 @@ export function createRouter(options: RouterOptions = {}): Router {
         case 'resources/read': {
           const target = resolveResource(params?.uri);
           const result = await forward(
-            { upstream: target.upstream, method, params: { ...params, uri: target.uri } },
+            {
+              upstream: target.upstream,
+              method,
+              params: { ...params, uri: target.uri },
+              name: params?.uri as string,
+            },
             context,
           );
           return rewriteContentUris(result, 'contents', target.namespace);
