@@ -254,12 +254,14 @@ export function createRouter(options: RouterOptions = {}): Router {
       counts.set(sessionId, (counts.get(sessionId) ?? 0) + 1);
       inFlight.set(target.upstream.id, counts);
     }
+    const caller = downstreamContext(context);
     try {
       const result = await target.upstream.request(target.method, target.params, {
         signal: context?.signal,
         onProgress: context?.onProgress,
-        downstream: downstreamContext(context),
+        downstream: caller.downstream,
       });
+      await caller.settle();
       if (call)
         runAfter(call, {
           durationMs: performance.now() - started,
@@ -297,18 +299,44 @@ export function createRouter(options: RouterOptions = {}): Router {
   };
 
   /** What an upstream needs to reach the calling client: related to the call while it runs, else session-level. */
-  const downstreamContext = (context: RouterRequestContext | undefined): DownstreamContext | undefined => {
+  /**
+   * What an upstream needs to reach the calling client: related to the call while it runs (so it travels on the
+   * call's stream), else session-level. `settle()` lets server→client requests still in flight finish (their
+   * cancellation, above all) before the call's response closes that stream: an upstream that cancels its request
+   * and then answers sends both at once, and the SDK delivers the answer first.
+   */
+  const downstreamContext = (
+    context: RouterRequestContext | undefined,
+  ): { downstream?: DownstreamContext; settle: () => Promise<void> } => {
     const session = context?.session;
-    if (!session) return undefined;
+    if (!session) return { settle: async () => undefined };
     let callOpen = true;
     context.signal?.addEventListener('abort', () => (callOpen = false), { once: true });
     const related = context.sendRequest;
-    return {
+    const pending = new Set<Promise<unknown>>();
+    const downstream: DownstreamContext = {
       sessionId: session.id,
       capabilities: session.capabilities() ?? {},
       clientInfo: session.clientInfo(),
-      request: (method, params, options) =>
-        related && callOpen ? related(method, params, options) : session.request(method, params, options),
+      request: (method, params, options) => {
+        const sent =
+          related && callOpen ? related(method, params, options) : session.request(method, params, options);
+        pending.add(sent);
+        void sent.catch(() => undefined).finally(() => pending.delete(sent));
+        return sent;
+      },
+    };
+    return {
+      downstream,
+      settle: async () => {
+        if (pending.size === 0) return;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.allSettled([...pending]),
+          new Promise((resolve) => (timer = setTimeout(resolve, SETTLE_MS))),
+        ]);
+        clearTimeout(timer);
+      },
     };
   };
 
@@ -419,7 +447,7 @@ export function createRouter(options: RouterOptions = {}): Router {
             if (context?.session) {
               await m.upstream.request('logging/setLevel', params ?? {}, {
                 signal: context.signal,
-                downstream: downstreamContext(context),
+                downstream: downstreamContext(context).downstream,
               });
             }
           } catch (error) {
@@ -673,6 +701,9 @@ interface SessionState {
   readonly subscriptions: Map<string, string>;
   logLevel?: LoggingLevel;
 }
+
+/** Longest wait for server→client requests still in flight when a call's result arrives. */
+const SETTLE_MS = 250;
 
 const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
   tools: 'notifications/tools/list_changed',

@@ -36,6 +36,10 @@ function startingWith(candidates: string[], prefix: string | undefined): string[
  * Tools: `echo`, `add` (structured output), `whoami`, `fail` (`isError` result), `slow` (progress and
  * cancellation), `add_tool` (runtime registration, emits tools/list_changed), `touch_resource` (emits
  * resources/updated if the client subscribed to the URI), `pid`, and `bulk_0` … `bulk_29`.
+ * Client-facing tools: `client_info` (the capabilities and client info this server was initialized with),
+ * `ask_roots` (roots/list), `roots_changes` (how many roots/list_changed arrived), `ask_user` (form elicitation),
+ * `ask_url` (URL-mode elicitation), `ask_model` (sampling), `ask_then_cancel` (an elicitation it cancels after
+ * `ms`), `log` (log messages at each level, then a result).
  * Prompt: `greeting`. Resources: `fixture://info` and the template `fixture://items/{id}`.
  */
 export function createFixtureServer(options: FixtureServerOptions): McpServer {
@@ -56,12 +60,14 @@ export function createFixtureServer(options: FixtureServerOptions): McpServer {
 
   const subscriptions = new Set<string>();
   registerTools(server, name, subscriptions);
+  registerClientFacingTools(server);
   registerPrompts(server);
   registerResources(server, name, subscriptions);
   return server;
 }
 
 function registerTools(server: McpServer, name: string, subscriptions: Set<string>): void {
+  let cancelledCalls = 0;
   server.registerTool(
     'echo',
     { description: 'Echoes the message back.', inputSchema: z.object({ message: z.string() }) },
@@ -94,7 +100,12 @@ function registerTools(server: McpServer, name: string, subscriptions: Set<strin
       inputSchema: z.object({ ms: z.number().min(0).max(FIXTURE_SLOW_MAX_MS) }),
     },
     async ({ ms }, ctx) => {
-      await sleepWithProgress(ms, ctx);
+      try {
+        await sleepWithProgress(ms, ctx);
+      } catch (error) {
+        if (ctx.mcpReq.signal.aborted) cancelledCalls += 1;
+        throw error;
+      }
       return text(`slept ${ms}`);
     },
   );
@@ -128,6 +139,12 @@ function registerTools(server: McpServer, name: string, subscriptions: Set<strin
       await server.server.sendResourceUpdated({ uri });
       return text(`updated ${uri}`);
     },
+  );
+
+  server.registerTool(
+    'cancelled_calls',
+    { description: 'How many `slow` calls were cancelled by the client.' },
+    () => text(String(cancelledCalls)),
   );
 
   server.registerTool('pid', { description: 'Returns the process id serving this fixture.' }, () =>
@@ -221,4 +238,115 @@ function registerResources(server: McpServer, name: string, subscriptions: Set<s
     subscriptions.delete(request.params.uri);
     return {};
   });
+}
+
+/** Tools that reach back to the client: they prove server→client requests and notifications pass a proxy. */
+function registerClientFacingTools(server: McpServer): void {
+  let rootsChanges = 0;
+  server.server.setNotificationHandler('notifications/roots/list_changed', () => {
+    rootsChanges += 1;
+  });
+
+  server.registerTool('client_info', { description: 'What the client declared at initialize.' }, () =>
+    text(
+      JSON.stringify({
+        capabilities: server.server.getClientCapabilities() ?? null,
+        clientInfo: server.server.getClientVersion() ?? null,
+      }),
+    ),
+  );
+
+  server.registerTool('ask_roots', { description: 'Asks the client for its roots.' }, async () => {
+    const result = await server.server.listRoots();
+    return text(JSON.stringify(result.roots));
+  });
+
+  server.registerTool('roots_changes', { description: 'How many roots/list_changed arrived.' }, () =>
+    text(String(rootsChanges)),
+  );
+
+  server.registerTool(
+    'ask_user',
+    {
+      description: 'Asks the user a question through form elicitation.',
+      inputSchema: z.object({ question: z.string() }),
+    },
+    async ({ question }, ctx) => {
+      const answer = await ctx.mcpReq.elicitInput({
+        mode: 'form',
+        message: question,
+        requestedSchema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] },
+      });
+      return text(JSON.stringify(answer));
+    },
+  );
+
+  server.registerTool(
+    'ask_url',
+    {
+      description: 'Sends the user to a URL through URL-mode elicitation.',
+      inputSchema: z.object({ url: z.string() }),
+    },
+    async ({ url }, ctx) => {
+      const answer = await ctx.mcpReq.elicitInput({
+        mode: 'url',
+        message: 'Please sign in',
+        url,
+        elicitationId: 'fixture-elicitation-1',
+      });
+      return text(JSON.stringify(answer));
+    },
+  );
+
+  server.registerTool(
+    'ask_model',
+    {
+      description: "Asks the client's model through sampling.",
+      inputSchema: z.object({ prompt: z.string() }),
+    },
+    async ({ prompt }, ctx) => {
+      const reply = await ctx.mcpReq.requestSampling({
+        messages: [{ role: 'user', content: { type: 'text', text: prompt } }],
+        maxTokens: 50,
+      });
+      return text(JSON.stringify(reply.content));
+    },
+  );
+
+  server.registerTool(
+    'ask_then_cancel',
+    {
+      description: 'Starts an elicitation and cancels it after `ms` milliseconds.',
+      inputSchema: z.object({ ms: z.number().min(1).max(10_000) }),
+    },
+    async ({ ms }, ctx) => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error('changed my mind')), ms);
+      try {
+        await ctx.mcpReq.elicitInput(
+          { mode: 'form', message: 'never mind', requestedSchema: { type: 'object', properties: {} } },
+          { signal: controller.signal },
+        );
+        return text('answered');
+      } catch {
+        return text('cancelled');
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  );
+
+  server.registerTool(
+    'log',
+    {
+      description: 'Sends one log message per level, then returns.',
+      inputSchema: z.object({ tag: z.string() }),
+    },
+    async ({ tag }, ctx) => {
+      for (const level of ['debug', 'info', 'warning', 'error'] as const) {
+        await ctx.mcpReq.log(level, { tag, level }, 'fixture');
+      }
+      return text(`logged ${tag}`);
+    },
+  );
 }
