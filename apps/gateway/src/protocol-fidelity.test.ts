@@ -6,6 +6,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { startHttpFixture, stdioFixtureCommand, type HttpFixture } from '@mcp-gateway/testing';
+import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
 import { startGateway, type RunningGateway } from './start-gateway.ts';
 import { testConfig, waitFor, waitForReadyUpstreams } from './test-support.ts';
 
@@ -23,6 +24,7 @@ export const downstreamTransports: Record<
 > = {
   'streamable-http': (gateway) => new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)),
   sse: (gateway) => new SSEClientTransport(new URL(`${gateway.url}/sse`)),
+  websocket: (gateway) => createWebSocketClientTransport({ url: `${gateway.url.replace('http', 'ws')}/ws` }),
 };
 
 interface ClientOptions {

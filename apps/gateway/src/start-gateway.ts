@@ -5,6 +5,7 @@ import { createRouter, createSessionServer, silentLogger, type Logger, type Rout
 import { createDatabase, createGatewayStore, type Database, type GatewayStore } from '@mcp-gateway/registry';
 import { createSseHandler } from '@mcp-gateway/transport-sse';
 import { createStreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
+import { createWebSocketServer } from '@mcp-gateway/transport-websocket';
 import { ConfigError } from './config/index.ts';
 import { createRpcHandler } from './http/rpc-handler.ts';
 import type { GatewayInput, RuntimeConfig } from './config/index.ts';
@@ -89,6 +90,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onSession: (transport) => createSessionServer({ router, logger: mcpLogger }).connect(transport),
   });
   const rpc = createRpcHandler({ router, logger: logger.child({ component: 'rpc' }) });
+  const ws = createWebSocketServer({
+    logger: logger.child({ component: 'websocket' }),
+    allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    onSession: (transport, context) =>
+      createSessionServer({ router, logger: mcpLogger, sessionId: context.sessionId }).connect(transport),
+  });
 
   try {
     assertDistinctNamespaces(options.gateways ?? []);
@@ -112,9 +120,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       );
       listening.once('error', reject);
     });
+    // Native WebSocket at /ws (subprotocol `mcp`): upgrades bypass Hono and go straight to the WebSocket server.
+    server.on('upgrade', (request, socket, head) => {
+      const path = new URL(request.url ?? '/', 'http://gateway').pathname;
+      if (path === '/ws') ws.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
   } catch (error) {
     await mcp.close();
     await sse.close();
+    await ws.close();
     await manager.close();
     await database.close();
     throw error;
@@ -131,6 +146,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       http.closeAllConnections?.();
       await mcp.close();
       await sse.close();
+      await ws.close();
       await closed;
       await manager.close();
       router.close();

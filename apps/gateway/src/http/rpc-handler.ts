@@ -107,7 +107,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (request: Request)
       );
       return answers.length === 0 ? new Response(null, { status: 202 }) : Response.json(answers);
     }
-    const single = await answer((body ?? {}));
+    const single = await answer(body ?? {});
     return single === undefined ? new Response(null, { status: 202 }) : Response.json(single);
   };
 }
