@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
+  createMcpHandler,
   isInitializeRequest,
+  isLegacyRequest,
+  legacyStatelessFallback,
   type Server,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import {
   checkHostAndOrigin,
   createSessionServer,
+  describeError,
   jsonRpcErrorResponse,
   readJsonBody,
   RpcErrorCode,
@@ -35,6 +39,12 @@ export interface StreamableHttpHandlerOptions {
   allowedOrigins?: readonly string[];
   /** Session id generator [crypto.randomUUID]. */
   generateSessionId?: () => string;
+  /**
+   * How 2025-era clients are served [stateful]: `stateful` keeps a session per client (`Mcp-Session-Id`, GET
+   * streams, server→client requests); `stateless` answers each request on its own, for replicas behind a plain
+   * load balancer (no server→client requests, no subscriptions). 2026-07-28 clients are always stateless.
+   */
+  mode?: 'stateful' | 'stateless';
 }
 
 /** A web-standard fetch handler serving MCP over streamable HTTP, plus session housekeeping. */
@@ -69,6 +79,28 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const generateSessionId = options.generateSessionId ?? randomUUID;
   const sessions = new Map<string, Session>();
+  const mode = options.mode ?? 'stateful';
+  const createServer = (): Server =>
+    createSessionServer({
+      router,
+      logger,
+      serverInfo: options.serverInfo,
+      instructions: options.instructions,
+    });
+  // 2026-07-28 (stateless) requests: the SDK's per-request handler, with our session server as the factory.
+  const modern = createMcpHandler(createServer, {
+    legacy: 'reject',
+    maxRequestBodySize: maxBodyBytes,
+    onerror: (error) => logger.debug({ err: describeError(error) }, 'modern request failed'),
+  });
+  const stateless = legacyStatelessFallback(createServer, (error) =>
+    logger.debug({ err: describeError(error) }, 'stateless request failed'),
+  );
+  const offListChanged = router.onListChanged((kinds) => {
+    if (kinds.includes('tools')) modern.notify.toolsChanged();
+    if (kinds.includes('prompts')) modern.notify.promptsChanged();
+    if (kinds.includes('resources')) modern.notify.resourcesChanged();
+  });
 
   const sweeper = setInterval(
     () => {
@@ -105,14 +137,6 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     await session.transport.close().catch(() => undefined);
     await session.server.close().catch(() => undefined);
   };
-
-  const createServer = (): Server =>
-    createSessionServer({
-      router,
-      logger,
-      serverInfo: options.serverInfo,
-      instructions: options.instructions,
-    });
 
   const startSession = async (request: Request, body: unknown): Promise<Response> => {
     if (sessions.size >= maxSessions && !evictIdlest()) {
@@ -160,6 +184,14 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
           body: parsed.text,
           signal: request.signal,
         });
+        if (!(await isLegacyRequest(replay, parsed.body, { maxRequestBodySize: maxBodyBytes }))) {
+          return modern.fetch(replay, { parsedBody: parsed.body });
+        }
+        // 2026-07-28 requests get the SDK's own header checks and error shapes; 2025-era ones get ours.
+        const refusedLegacy =
+          checkPostHeaders(request, parsed.body) ?? checkLegacyMessage(request, parsed.body);
+        if (refusedLegacy) return refusedLegacy;
+        if (mode === 'stateless') return stateless(replay, { parsedBody: parsed.body });
         if (sessionId === undefined) {
           if (isInitializeRequest(parsed.body)) return startSession(replay, parsed.body);
           return jsonRpcErrorResponse(
@@ -175,6 +207,11 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       }
 
       if (request.method === 'GET' || request.method === 'DELETE') {
+        const version = request.headers.get('mcp-protocol-version');
+        if (mode === 'stateless' || (version !== null && !LEGACY_VERSIONS.includes(version))) {
+          // 2026-07-28 has no GET stream and no DELETE; neither has a stateless endpoint.
+          return new Response(null, { status: 405, headers: { allow: 'POST' } });
+        }
         if (sessionId === undefined) {
           return jsonRpcErrorResponse(
             400,
@@ -197,6 +234,8 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
 
     async close() {
       clearInterval(sweeper);
+      offListChanged();
+      await modern.close().catch(() => undefined);
       await Promise.all([...sessions.keys()].map((id) => closeSession(id)));
     },
   };
@@ -207,5 +246,60 @@ function sessionNotFound(): Response {
     404,
     RpcErrorCode.InvalidRequest,
     'Session not found: it ended or never existed; initialize a new one',
+  );
+}
+
+/** 2025-era protocol versions served with sessions. */
+const LEGACY_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
+/** Every version the endpoint speaks, for error messages. */
+const SUPPORTED_VERSIONS = [...LEGACY_VERSIONS, '2026-07-28'];
+
+/** Content-Type must be JSON (415); Accept must allow JSON and SSE (406), as the transport spec requires. */
+function checkPostHeaders(request: Request, body: unknown): Response | undefined {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    return jsonRpcErrorResponse(
+      415,
+      RpcErrorCode.InvalidRequest,
+      'Unsupported Media Type: send Content-Type: application/json',
+    );
+  }
+  const accept = request.headers.get('accept') ?? '';
+  const acceptsAll = /\*\/\*/.test(accept);
+  if (!acceptsAll && !(/application\/json/i.test(accept) && /text\/event-stream/i.test(accept))) {
+    return jsonRpcErrorResponse(
+      406,
+      RpcErrorCode.InvalidRequest,
+      'Not Acceptable: the Accept header must list both application/json and text/event-stream',
+    );
+  }
+  const version = request.headers.get('mcp-protocol-version');
+  if (version !== null && !SUPPORTED_VERSIONS.includes(version)) {
+    const id = (body as { id?: unknown } | null)?.id;
+    return new Response(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+        error: {
+          code: RpcErrorCode.InvalidRequest,
+          message: `Bad Request: unsupported MCP-Protocol-Version "${version}"; supported: ${SUPPORTED_VERSIONS.join(', ')}`,
+          data: { supported: SUPPORTED_VERSIONS, requested: version },
+        },
+      }),
+      { status: 400, headers: { 'content-type': 'application/json' } },
+    );
+  }
+  return undefined;
+}
+
+/** Batches were only part of 2025-03-26; later versions get a clear refusal instead of a confusing error. */
+function checkLegacyMessage(request: Request, body: unknown): Response | undefined {
+  if (!Array.isArray(body)) return undefined;
+  const version = request.headers.get('mcp-protocol-version') ?? '2025-03-26';
+  if (version === '2025-03-26' || version === '2024-11-05') return undefined;
+  return jsonRpcErrorResponse(
+    400,
+    RpcErrorCode.InvalidRequest,
+    `Bad Request: JSON-RPC batches are not supported by protocol ${version}; send one message per request`,
   );
 }
