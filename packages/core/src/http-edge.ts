@@ -51,6 +51,7 @@ export function checkHostAndOrigin(
 export async function readJsonBody(
   request: Request,
   maxBytes: number,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
 ): Promise<{ body: unknown; text: string } | Response> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -85,9 +86,47 @@ export async function readJsonBody(
   } catch {
     return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, 'Parse error: the body is not valid UTF-8');
   }
+  const depth = jsonNestingDepth(text, maxDepth);
+  if (depth > maxDepth) {
+    return jsonRpcErrorResponse(
+      400,
+      RpcErrorCode.InvalidRequest,
+      `Bad Request: JSON nested deeper than ${maxDepth} levels`,
+    );
+  }
   try {
     return { body: JSON.parse(text) as unknown, text };
   } catch (error) {
     return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, `Parse error: ${describeError(error)}`);
   }
+}
+
+/** Deepest JSON nesting a request may have: far beyond any real MCP message, far below a stack overflow. */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
+
+/**
+ * How deeply `text` nests arrays and objects, scanning once without parsing (strings are skipped, escapes
+ * honoured). Stops counting past `stopAt`, so a 100k-deep body is refused in one cheap pass instead of recursing.
+ */
+export function jsonNestingDepth(text: string, stopAt = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 92 /* \\ */) i++;
+      else if (code === 34 /* " */) inString = false;
+      continue;
+    }
+    if (code === 34) inString = true;
+    else if (code === 123 || code === 91) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAt) return deepest;
+      }
+    } else if (code === 125 || code === 93) depth--;
+  }
+  return deepest;
 }

@@ -17,7 +17,13 @@ export {
   RpcErrorCode,
   type GatewayErrorCode,
 } from './errors.ts';
-export { checkHostAndOrigin, jsonRpcErrorResponse, readJsonBody } from './http-edge.ts';
+export {
+  checkHostAndOrigin,
+  DEFAULT_MAX_JSON_DEPTH,
+  jsonNestingDepth,
+  jsonRpcErrorResponse,
+  readJsonBody,
+} from './http-edge.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export {
   LOGGING_LEVELS,

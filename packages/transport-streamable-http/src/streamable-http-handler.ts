@@ -7,6 +7,7 @@ import {
   type Server,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
+import { boundEventStream } from './bounded-event-stream.ts';
 import {
   checkHostAndOrigin,
   createSessionServer,
@@ -39,6 +40,8 @@ export interface StreamableHttpHandlerOptions {
   allowedOrigins?: readonly string[];
   /** Session id generator [crypto.randomUUID]. */
   generateSessionId?: () => string;
+  /** Bytes an SSE stream may queue for a client that does not read before it is closed [8 MiB]. */
+  maxBufferedBytes?: number;
   /**
    * How 2025-era clients are served [stateful]: `stateful` keeps a session per client (`Mcp-Session-Id`, GET
    * streams, server→client requests); `stateless` answers each request on its own, for replicas behind a plain
@@ -80,6 +83,18 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   const generateSessionId = options.generateSessionId ?? randomUUID;
   const sessions = new Map<string, Session>();
   const mode = options.mode ?? 'stateful';
+  const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const bounded = (response: Response, sessionId: string | undefined) =>
+    boundEventStream(response, {
+      maxBufferedBytes,
+      onOverflow: () => {
+        logger.warn(
+          { sessionId, maxBufferedBytes },
+          'client stopped reading its stream; closing the session',
+        );
+        if (sessionId !== undefined) void closeSession(sessionId);
+      },
+    });
   const createServer = (): Server =>
     createSessionServer({
       router,
@@ -203,7 +218,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
         const session = sessions.get(sessionId);
         if (!session) return sessionNotFound();
         session.lastSeen = Date.now();
-        return session.transport.handleRequest(replay, { parsedBody: parsed.body });
+        return bounded(await session.transport.handleRequest(replay, { parsedBody: parsed.body }), sessionId);
       }
 
       if (request.method === 'GET' || request.method === 'DELETE') {
@@ -222,7 +237,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
         const session = sessions.get(sessionId);
         if (!session) return sessionNotFound();
         session.lastSeen = Date.now();
-        const response = await session.transport.handleRequest(request);
+        const response = bounded(await session.transport.handleRequest(request), sessionId);
         if (request.method === 'DELETE') void closeSession(sessionId);
         return response;
       }
