@@ -8,3 +8,11 @@ export {
 } from './stdio-client-transport.ts';
 export { closeAllStdioProcesses, killAllStdioProcesses } from './process-registry.ts';
 export type { StdioErrorDetails, StdioErrorReason } from './stdio-error.ts';
+export {
+  createStdioWrapper,
+  type StdioWrapper,
+  type StdioWrapperOptions,
+  type StdioWrapperReconnectOptions,
+} from './stdio-wrapper.ts';
+export { runWrapperCli, WRAPPER_USAGE, type WrapperCliOptions } from './wrapper-cli.ts';
+export { createStderrLogger, type StderrLoggerOptions, type StderrLogLevel } from './stderr-logger.ts';
