@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { describeError } from '@mcp-gateway/core';
-import { closeAllStdioProcesses, killAllStdioProcesses } from '@mcp-gateway/transport-stdio';
+import { closeAllStdioProcesses, killAllStdioProcesses, runWrapperCli } from '@mcp-gateway/transport-stdio';
 import {
   ConfigError,
   describeConfig,
@@ -14,10 +14,12 @@ import { runSampleServer } from './sample-server.ts';
 import { startGateway } from './start-gateway.ts';
 
 const USAGE = `Usage: mcp-gateway [start] [options]
+       mcp-gateway wrapper --url URL [--header "K: V"]...
        mcp-gateway sample-server
 
 Commands:
   start            Start the gateway (default).
+  wrapper          Bridge a stdio-only MCP client (Claude Desktop) to a gateway URL: stdin/stdout ↔ streamable HTTP.
   sample-server    Run the sample MCP server on stdio (what --sample registers).
 
 Options (environment variable in brackets):
@@ -36,6 +38,7 @@ Options (environment variable in brackets):
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === 'wrapper') return runWrapperCli(rest);
   if (first === 'sample-server') {
     await runSampleServer();
     return -1;

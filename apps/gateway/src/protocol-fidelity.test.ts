@@ -7,6 +7,12 @@ import {
 } from '@modelcontextprotocol/client';
 import { startHttpFixture, stdioFixtureCommand, type HttpFixture } from '@mcp-gateway/testing';
 import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const cliPath = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const tsxLoader = createRequire(import.meta.url).resolve('tsx/esm');
 import { startGateway, type RunningGateway } from './start-gateway.ts';
 import { testConfig, waitFor, waitForReadyUpstreams } from './test-support.ts';
 
@@ -25,6 +31,13 @@ export const downstreamTransports: Record<
   'streamable-http': (gateway) => new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)),
   sse: (gateway) => new SSEClientTransport(new URL(`${gateway.url}/sse`)),
   websocket: (gateway) => createWebSocketClientTransport({ url: `${gateway.url.replace('http', 'ws')}/ws` }),
+  // The stdio wrapper as Claude Desktop would run it: a child process speaking stdio, relaying to the gateway URL.
+  'stdio wrapper': (gateway) =>
+    new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', tsxLoader, cliPath, 'wrapper', '--url', gateway.mcpUrl, '--log-level', 'error'],
+      stderr: 'pipe',
+    }),
 };
 
 interface ClientOptions {
