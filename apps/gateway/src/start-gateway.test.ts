@@ -189,3 +189,40 @@ describe('gateway federating a stdio and a streamable-HTTP upstream', () => {
     );
   });
 });
+
+describe('observability', () => {
+  it('serves Prometheus metrics and per-upstream call stats, and logs one line per MCP request', async () => {
+    await using config = await testConfig();
+    const captured = capturedLogger();
+    const gateway = await startGateway({ config, logger: captured.logger, gateways: [stdioGateway('obs')] });
+    try {
+      await waitForReadyUpstreams(gateway, 1);
+      await using client = await connectClient(gateway);
+      await client.callTool({ name: 'obs__echo', arguments: { message: 'x' } });
+      await client.callTool({ name: 'obs__fail', arguments: {} });
+      await expect(client.callTool({ name: 'obs__nope', arguments: {} })).rejects.toThrow();
+
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(metrics).toMatch(/mcp_gateway_[a-z_]*calls_total\{[^}]*tool="obs__echo"[^}]*\} 1/);
+      expect(metrics).toContain('process_resident_memory_bytes');
+
+      const record = (await gateway.store.list())[0]!;
+      const body = (await (await fetch(`${gateway.url}/v1/gateways/${record.id}`)).json()) as {
+        stats: { count: number; errors: number; p50Ms: number };
+      };
+      expect(body.stats.count).toBe(2);
+      expect(body.stats.p50Ms).toBeGreaterThan(0);
+
+      const lines = captured.lines().filter((line) => line.msg === 'mcp request' || line.msg === 'mcp request failed');
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ method: 'tools/call', target: 'obs__echo', upstream: 'obs', outcome: 'ok', transport: 'streamable-http' }),
+          expect.objectContaining({ method: 'tools/call', target: 'obs__fail', outcome: 'tool-error' }),
+          expect.objectContaining({ method: 'tools/call', target: 'obs__nope', outcome: 'error', errorCode: -32602 }),
+        ]),
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+});

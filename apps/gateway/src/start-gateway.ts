@@ -3,11 +3,19 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { KyselyPlugin } from 'kysely';
 import { createRouter, createSessionServer, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
 import { createDatabase, createGatewayStore, type Database, type GatewayStore } from '@mcp-gateway/registry';
+import {
+  createCallStats,
+  createMetrics,
+  createTracing,
+  type CallStats,
+  type Metrics,
+} from '@mcp-gateway/observability';
 import { createSseHandler } from '@mcp-gateway/transport-sse';
 import { createStreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
 import { createWebSocketServer } from '@mcp-gateway/transport-websocket';
 import { ConfigError } from './config/index.ts';
 import { createRpcHandler } from './http/rpc-handler.ts';
+import { instrumentRouter } from './observability/instrument-router.ts';
 import type { GatewayInput, RuntimeConfig } from './config/index.ts';
 import { createGatewayApp } from './http/gateway-app.ts';
 import { createUpstreamFactory } from './upstreams/upstream-factory.ts';
@@ -29,6 +37,8 @@ export interface StartGatewayOptions {
   keepAliveMs?: number;
   /** Items per page of merged lists [1000]. */
   pageSize?: number;
+  /** Environment read for OpenTelemetry (`OTEL_*`) [process.env]. */
+  env?: Record<string, string | undefined>;
 }
 
 /** A running gateway. Dispose of it (`await using`) or call `close()` to stop everything it started. */
@@ -42,6 +52,8 @@ export interface RunningGateway {
   store: GatewayStore;
   router: Router;
   manager: UpstreamManager;
+  metrics: Metrics;
+  stats: CallStats;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -63,13 +75,26 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger,
   });
   const store = createGatewayStore({ db: database.db });
-  const router = createRouter({ logger: logger.child({ component: 'router' }), pageSize: options.pageSize });
+  const metrics = createMetrics({ logger });
+  const stats = createCallStats();
+  const tracing = createTracing({
+    env: options.env ?? process.env,
+    logger: logger.child({ component: 'tracing' }),
+  });
+  const router = createRouter({
+    logger: logger.child({ component: 'router' }),
+    pageSize: options.pageSize,
+    // Tracing last: a span opened before another hook refuses the call would never end.
+    hooks: [metrics.hooks, stats.hooks, tracing.hooks],
+  });
+  const served = instrumentRouter(router, { logger: logger.child({ component: 'mcp' }), metrics, tracing });
   const manager = createUpstreamManager({
     router,
     logger,
     createUpstream: createUpstreamFactory({
       logger: logger.child({ component: 'upstream' }),
       defaultTimeoutMs: config.upstreamTimeoutMs,
+      fetch: tracing.enabled ? tracing.injectFetch(globalThis.fetch) : undefined,
       keepAliveMs: options.keepAliveMs,
     }),
   });
@@ -78,7 +103,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const allowedHosts = LOOPBACK_HOSTS.includes(config.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [];
   const mcpLogger = logger.child({ component: 'mcp' });
   const mcp = createStreamableHttpHandler({
-    router,
+    router: served,
     logger: mcpLogger,
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
@@ -87,15 +112,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger: logger.child({ component: 'sse' }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
-    onSession: (transport) => createSessionServer({ router, logger: mcpLogger }).connect(transport),
+    onSession: (transport) =>
+      createSessionServer({ router: served, logger: mcpLogger, transport: 'sse' }).connect(transport),
   });
-  const rpc = createRpcHandler({ router, logger: logger.child({ component: 'rpc' }) });
+  const rpc = createRpcHandler({ router: served, logger: logger.child({ component: 'rpc' }) });
   const ws = createWebSocketServer({
     logger: logger.child({ component: 'websocket' }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
     onSession: (transport, context) =>
-      createSessionServer({ router, logger: mcpLogger, sessionId: context.sessionId }).connect(transport),
+      createSessionServer({
+        router: served,
+        logger: mcpLogger,
+        sessionId: context.sessionId,
+        transport: 'websocket',
+      }).connect(transport),
   });
 
   try {
@@ -111,6 +142,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       mcp,
       sse,
       rpc,
+      metrics,
+      stats,
       allowedHosts,
       allowedOrigins: config.allowedOrigins,
     });
@@ -135,6 +168,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw error;
   }
 
+  const untrack = metrics.track({
+    sessions: () => mcp.sessionCount() + sse.sessionCount() + ws.sessionCount(),
+    catalogSize: () => {
+      const snapshot = router.snapshot();
+      return {
+        tools: snapshot.tools.length,
+        prompts: snapshot.prompts.length,
+        resources: snapshot.resources.length,
+      };
+    },
+    upstreams: () => manager.health(),
+  });
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
@@ -148,8 +193,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await sse.close();
       await ws.close();
       await closed;
+      untrack();
       await manager.close();
       router.close();
+      await tracing.shutdown();
       await database.close();
     })();
     return closing;
@@ -163,6 +210,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     store,
     router,
     manager,
+    metrics,
+    stats,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -76,6 +76,8 @@ export interface RouterRequestContext {
   onProgress?: (progress: UpstreamProgress) => void;
   /** The session the request arrived on (absent for stateless requests). */
   session?: DownstreamSession;
+  /** Which downstream transport carried the request (`streamable-http`, `sse`, `websocket`, `rpc`, …), for metrics. */
+  transport?: string;
   /** Sends a server→client request related to this request (on its stream), while it is open. */
   sendRequest?: (
     method: string,

@@ -15,6 +15,8 @@ export interface SessionServerOptions {
   instructions?: string;
   /** The session's id when the transport has none of its own (stdio, WebSocket) [a random UUID]. */
   sessionId?: string;
+  /** The downstream transport's name, passed to the router with every request (metrics, logs). */
+  transport?: string;
 }
 
 /** Client notifications the router forwards upstream. */
@@ -56,6 +58,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
       try {
         return await router.handle(method, params, {
           signal: ctx.mcpReq.signal,
+          transport: options.transport,
           session,
           sendRequest: (m, p, o) =>
             ctx.mcpReq.send({ method: m as 'roots/list', params: p }, { signal: o?.signal }),

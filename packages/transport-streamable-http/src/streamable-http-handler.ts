@@ -99,6 +99,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     createSessionServer({
       router,
       logger,
+      transport: 'streamable-http',
       serverInfo: options.serverInfo,
       instructions: options.instructions,
     });

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import { checkHostAndOrigin, type Logger, type Router } from '@mcp-gateway/core';
 import type { GatewayStore, RegistryDatabase } from '@mcp-gateway/registry';
+import type { CallStats, Metrics } from '@mcp-gateway/observability';
 import type { SseHandler } from '@mcp-gateway/transport-sse';
 import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
 import type { UpstreamManager } from '../upstreams/upstream-manager.ts';
@@ -20,6 +21,8 @@ export interface GatewayAppOptions {
   mcp: StreamableHttpHandler;
   sse: SseHandler;
   rpc: (request: Request) => Promise<Response>;
+  metrics: Metrics;
+  stats: CallStats;
   /** DNS-rebinding protection for every route: allowed `Host` names (empty: any) and browser origins. */
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
@@ -96,6 +99,8 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.all('/sse', (c) => sse.fetch(c.req.raw));
   app.all('/message', (c) => sse.fetch(c.req.raw));
   app.all('/rpc', (c) => rpc(c.req.raw));
+  app.get('/metrics', (c) => options.metrics.handler(c.req.raw));
+  app.get('/v1/stats', (c) => c.json(options.stats.all()));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
@@ -129,7 +134,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
-  app.route('/v1/gateways', createGatewaysRoutes({ store, manager }));
+  app.route('/v1/gateways', createGatewaysRoutes({ store, manager, stats: options.stats }));
 
   return app;
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { GatewayError } from '@mcp-gateway/core';
+import type { CallStats } from '@mcp-gateway/observability';
 import type { GatewayRecord, GatewayStore } from '@mcp-gateway/registry';
 import {
   applyGatewayPatch,
@@ -15,6 +16,7 @@ import { restError } from './rest-error.ts';
 export interface GatewaysRoutesOptions {
   store: GatewayStore;
   manager: UpstreamManager;
+  stats?: CallStats;
 }
 
 /** What the API shows instead of a header or env value; sent back unchanged, it keeps the stored value. */
@@ -29,7 +31,7 @@ function unmask(sent: Record<string, string> | null | undefined, stored: Record<
 }
 
 /** Header and env values can hold credentials: the API shows the keys, never the values. */
-function present(record: GatewayRecord, manager: UpstreamManager) {
+function present(record: GatewayRecord, manager: UpstreamManager, stats?: CallStats) {
   const mask = (values: Record<string, string>) =>
     Object.fromEntries(Object.keys(values).map((key) => [key, MASK]));
   return {
@@ -50,6 +52,7 @@ function present(record: GatewayRecord, manager: UpstreamManager) {
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     runtime: manager.status(record.id),
+    stats: stats?.upstream(record.id),
   };
 }
 
@@ -107,7 +110,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
 
   app.get('/', async (c) => {
     const records = await store.list();
-    return c.json({ items: records.map((record) => present(record, manager)) });
+    return c.json({ items: records.map((record) => present(record, manager, options.stats)) });
   });
 
   app.post('/', async (c) => {
@@ -127,13 +130,13 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     const record = await store.create(parsed.data);
     manager.upsert(record);
     c.header('location', `/v1/gateways/${record.id}`);
-    return c.json(present(record, manager), 201);
+    return c.json(present(record, manager, options.stats), 201);
   });
 
   app.get('/:id', async (c) => {
     const record = await store.get(c.req.param('id'));
     if (!record) return notFound(c.req.param('id'));
-    return c.json(present(record, manager));
+    return c.json(present(record, manager, options.stats));
   });
 
   app.patch('/:id', async (c) => {
@@ -178,7 +181,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     });
     if (!updated) return notFound(id);
     manager.upsert(updated);
-    return c.json(present(updated, manager));
+    return c.json(present(updated, manager, options.stats));
   });
 
   app.delete('/:id', async (c) => {

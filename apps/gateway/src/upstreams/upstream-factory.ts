@@ -15,6 +15,8 @@ export interface UpstreamFactoryOptions {
   defaultTimeoutMs: number;
   /** Keep-alive ping interval; 0 turns it off. */
   keepAliveMs?: number;
+  /** The fetch HTTP upstreams use (tracing wraps it to propagate `traceparent`) [globalThis.fetch]. */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** Builds the live {@link Upstream} for a registry record: one pooled MCP session over the record's transport. */
@@ -27,11 +29,12 @@ export function createUpstreamFactory(options: UpstreamFactoryOptions): (record:
       timeoutMs: record.timeoutMs ?? options.defaultTimeoutMs,
       connectTimeoutMs: Math.max(record.timeoutMs ?? options.defaultTimeoutMs, 10_000),
       keepAliveMs: options.keepAliveMs,
-      connect: () => openTransport(record, options.logger),
+      connect: () => openTransport(record, options),
     });
 }
 
-function openTransport(record: GatewayRecord, logger: Logger): Transport {
+function openTransport(record: GatewayRecord, options: UpstreamFactoryOptions): Transport {
+  const { logger } = options;
   switch (record.transport) {
     case 'stdio':
       if (!record.command) throw new Error(`gateway "${record.name}" has no command`);
@@ -47,9 +50,13 @@ function openTransport(record: GatewayRecord, logger: Logger): Transport {
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
       return new StreamableHTTPClientTransport(new URL(record.url), {
         requestInit: { headers: record.headers },
+        fetch: options.fetch,
       });
     case 'sse':
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
-      return new SSEClientTransport(new URL(record.url), { requestInit: { headers: record.headers } });
+      return new SSEClientTransport(new URL(record.url), {
+        requestInit: { headers: record.headers },
+        fetch: options.fetch,
+      });
   }
 }

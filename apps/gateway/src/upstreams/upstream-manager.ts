@@ -48,6 +48,8 @@ export interface UpstreamManager {
    * `/ready` can wait for the catalog; an upstream that failed is reported by its status, not waited for.
    */
   pendingFirstConnect(): string[];
+  /** Every enabled upstream's name, status and reconnect count, for metrics. */
+  health(): Array<{ name: string; status: string; reconnects: number }>;
   close(): Promise<void>;
 }
 
@@ -179,6 +181,17 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     },
 
     loaded: () => isLoaded,
+
+    health() {
+      return [...entries.values()].map((entry) => {
+        const state = entry.upstream?.getState();
+        return {
+          name: entry.record.name,
+          status: state?.status ?? 'disabled',
+          reconnects: state?.reconnects ?? 0,
+        };
+      });
+    },
 
     pendingFirstConnect() {
       return [...entries.values()]
