@@ -71,6 +71,97 @@ describe('2026-07-28 clients on /mcp', () => {
     }
   });
 
+  it("bridges a legacy upstream's elicitation and sampling into input_required rounds for a modern client", async () => {
+    const client = new Client(
+      { name: 'modern-interactive', version: '1' },
+      {
+        capabilities: { elicitation: { form: {} }, sampling: {} },
+        versionNegotiation: { mode: { pin: '2026-07-28' } },
+      },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(`elicit:${String(request.params.message)}`);
+      return { action: 'accept', content: { answer: 'forty-two' } };
+    });
+    client.setRequestHandler('sampling/createMessage', async () => {
+      asked.push('sample');
+      return { role: 'assistant', content: { type: 'text', text: 'a modern model' }, model: 'm' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)));
+    try {
+      expect(client.getProtocolEra()).toBe('modern');
+      const answer = await client.callTool({ name: 'web__ask_user', arguments: { question: 'meaning?' } });
+      expect(JSON.parse((answer.content as Array<{ text: string }>)[0]!.text)).toEqual({
+        action: 'accept',
+        content: { answer: 'forty-two' },
+      });
+      const sampled = await client.callTool({ name: 'web__ask_model', arguments: { prompt: 'hi' } });
+      expect((sampled.content as Array<{ text: string }>)[0]!.text).toContain('a modern model');
+      expect(asked).toEqual(['elicit:meaning?', 'sample']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a tampered or replayed requestState', async () => {
+    const post = (body: unknown) =>
+      fetch(gateway.mcpUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'web__ask_user',
+        },
+        body: JSON.stringify(body),
+      });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    };
+    const first = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'web__ask_user', arguments: { question: 'q' }, _meta: meta },
+    });
+    const round = (await first.json()) as {
+      result: { resultType: string; requestState: string; inputRequests: Record<string, unknown> };
+    };
+    expect(round.result.resultType).toBe('input_required');
+    const key = Object.keys(round.result.inputRequests)[0]!;
+    const retry = (requestState: string) =>
+      post({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: {
+          name: 'web__ask_user',
+          arguments: { question: 'q' },
+          _meta: meta,
+          requestState,
+          inputResponses: { [key]: { action: 'accept', content: { answer: 'x' } } },
+        },
+      });
+    const tampered = (await (await retry(`${round.result.requestState.slice(0, -2)}xx`)).json()) as {
+      error: { code: number };
+    };
+    expect(tampered.error.code).toBe(-32602);
+    const good = (await (await retry(round.result.requestState)).json()) as {
+      result: { content: unknown[] };
+    };
+    expect(good.result.content).toEqual([
+      { type: 'text', text: JSON.stringify({ action: 'accept', content: { answer: 'x' } }) },
+    ]);
+    const replayed = (await (await retry(round.result.requestState)).json()) as {
+      error: { code: number; message: string };
+    };
+    expect(replayed.error.code).toBe(-32602);
+  });
+
   it('answers GET and DELETE from modern clients with 405, and a legacy client on the same URL still gets a session', async () => {
     const get = await fetch(gateway.mcpUrl, {
       headers: { 'mcp-protocol-version': '2026-07-28', accept: 'text/event-stream' },

@@ -213,12 +213,25 @@ describe('observability', () => {
       expect(body.stats.count).toBe(2);
       expect(body.stats.p50Ms).toBeGreaterThan(0);
 
-      const lines = captured.lines().filter((line) => line.msg === 'mcp request' || line.msg === 'mcp request failed');
+      const lines = captured
+        .lines()
+        .filter((line) => line.msg === 'mcp request' || line.msg === 'mcp request failed');
       expect(lines).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ method: 'tools/call', target: 'obs__echo', upstream: 'obs', outcome: 'ok', transport: 'streamable-http' }),
+          expect.objectContaining({
+            method: 'tools/call',
+            target: 'obs__echo',
+            upstream: 'obs',
+            outcome: 'ok',
+            transport: 'streamable-http',
+          }),
           expect.objectContaining({ method: 'tools/call', target: 'obs__fail', outcome: 'tool-error' }),
-          expect.objectContaining({ method: 'tools/call', target: 'obs__nope', outcome: 'error', errorCode: -32602 }),
+          expect.objectContaining({
+            method: 'tools/call',
+            target: 'obs__nope',
+            outcome: 'error',
+            errorCode: -32602,
+          }),
         ]),
       );
     } finally {

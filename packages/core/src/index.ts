@@ -31,7 +31,18 @@ export {
   type DownstreamSession,
   type LoggingLevel,
 } from './downstream-session.ts';
-export { createSessionServer, toProtocolError, type SessionServerOptions } from './session-server.ts';
+export {
+  createSessionServer,
+  toProtocolError,
+  type InteractionState,
+  type SessionServerOptions,
+} from './session-server.ts';
+export {
+  PendingInteraction,
+  PendingInteractions,
+  type InputAsk,
+  type InteractionStep,
+} from './pending-interactions.ts';
 export type {
   ClientCapabilities,
   Implementation,

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ProtocolError, Server, type ServerContext } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  Server,
+  type RequestStateCodec,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { DownstreamSession } from './downstream-session.ts';
 import { describeError, RpcError, RpcErrorCode } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import type { Implementation, RpcParams } from './mcp-types.ts';
+import type { ClientCapabilities, Implementation, RpcParams, RpcResult } from './mcp-types.ts';
+import type { PendingInteraction, PendingInteractions } from './pending-interactions.ts';
+import type { UpstreamProgress } from './upstream.ts';
 import { ROUTED_METHODS, type Router } from './router.ts';
 
 /** Options of {@link createSessionServer}. */
@@ -17,7 +24,24 @@ export interface SessionServerOptions {
   sessionId?: string;
   /** The downstream transport's name, passed to the router with every request (metrics, logs). */
   transport?: string;
+  /**
+   * Era bridging for 2026-07-28 clients: calls whose upstream asks the client for input (elicitation, sampling,
+   * roots) stay open here and answer with `input_required`; the retry's `inputResponses` go back upstream. Both
+   * must be shared by every per-request server of a handler. Without them, such requests fail upstream.
+   */
+  interactions?: PendingInteractions;
+  /** Seals and verifies `requestState` (HMAC, TTL, bound to the method and principal). */
+  requestStateCodec?: RequestStateCodec<InteractionState>;
 }
+
+/** What a `requestState` the gateway mints carries: the open call and the round it answers. */
+export interface InteractionState {
+  call: string;
+  round: number;
+}
+
+/** Methods whose modern results may be `input_required`. */
+const INTERACTIVE_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /** Client notifications the router forwards upstream. */
 const FORWARDED_CLIENT_NOTIFICATIONS = ['notifications/roots/list_changed'] as const;
@@ -31,9 +55,13 @@ const FORWARDED_CLIENT_NOTIFICATIONS = ['notifications/roots/list_changed'] as c
 export function createSessionServer(options: SessionServerOptions): Server {
   const { router } = options;
   const logger = options.logger ?? silentLogger;
+  const codec = options.requestStateCodec;
   const server = new Server(options.serverInfo ?? { name: 'mcp-gateway', version: '0.1.0' }, {
     capabilities: { ...router.capabilities(), logging: {} },
     instructions: options.instructions,
+    ...(codec
+      ? { requestState: { verify: (state: string, ctx: ServerContext) => codec.verify(state, ctx) } }
+      : {}),
   });
   let fallbackId: string | undefined = options.sessionId;
   const sessionId = () => server.transport?.sessionId ?? (fallbackId ??= randomUUID());
@@ -56,6 +84,15 @@ export function createSessionServer(options: SessionServerOptions): Server {
       const meta = (ctx.mcpReq._meta ?? params?._meta) as { progressToken?: string | number } | undefined;
       const progressToken = meta?.progressToken;
       try {
+        if (
+          ctx.mcpReq.envelope !== undefined &&
+          options.interactions &&
+          codec &&
+          INTERACTIVE_METHODS.has(method)
+        ) {
+          const modern = await handleInteractive({ method, params, ctx });
+          if (modern) return modern;
+        }
         return await router.handle(method, params, {
           signal: ctx.mcpReq.signal,
           transport: options.transport,
@@ -83,6 +120,89 @@ export function createSessionServer(options: SessionServerOptions): Server {
     server.setNotificationHandler(method, (notification: { params?: RpcParams }) => {
       router.clientNotification(session, method, notification.params);
     });
+  }
+
+  /**
+   * A 2026-07-28 request that may need client input: answered from (or starting) a pending interaction. Returns
+   * undefined when the client can give no input (it declared none of elicitation, sampling, roots): plain routing.
+   */
+  async function handleInteractive(request: {
+    method: string;
+    params: RpcParams | undefined;
+    ctx: ServerContext;
+  }): Promise<RpcResult | undefined> {
+    const { method, params, ctx } = request;
+    const interactions = options.interactions as PendingInteractions;
+    const meta = (ctx.mcpReq._meta ?? params?._meta) as { progressToken?: string | number } | undefined;
+    const progressToken = meta?.progressToken;
+    // Progress of the upstream call goes to whichever round is open now, with that round's token.
+    const progressTo = (progress: UpstreamProgress) => {
+      if (progressToken === undefined) return;
+      ctx.mcpReq
+        .notify({ method: 'notifications/progress', params: { progressToken, ...progress } })
+        .catch(() => undefined);
+    };
+    const state = ctx.mcpReq.requestState<InteractionState>();
+    let call: PendingInteraction;
+    if (state !== undefined) {
+      const found = typeof state === 'object' && state !== null ? interactions.get(state.call) : undefined;
+      if (!found || found.done || found.round !== state.round) {
+        throw new RpcError(
+          RpcErrorCode.InvalidParams,
+          'This call is no longer waiting for input here (it finished, expired, was already answered, or started on another gateway replica); start it again',
+        );
+      }
+      call = found;
+      call.round += 1;
+      call.progress = progressTo;
+      call.answer(ctx.mcpReq.inputResponses);
+    } else {
+      const capabilities: ClientCapabilities = server.getClientCapabilities() ?? {};
+      if (!capabilities.elicitation && !capabilities.sampling && !capabilities.roots) return undefined;
+      call = interactions.create();
+      call.progress = progressTo;
+      const interaction = call;
+      const clientInfo = server.getClientVersion();
+      call.start(async (ask) => {
+        const caller: DownstreamSession = {
+          id: `mrtr-${interaction.id}`,
+          capabilities: () => capabilities,
+          clientInfo: () => clientInfo,
+          notify: async () => undefined,
+          request: (m, p) => ask(m, p),
+        };
+        const detach = router.attachSession(caller);
+        try {
+          return await router.handle(method, params, {
+            signal: interaction.controller.signal,
+            session: caller,
+            transport: options.transport,
+            onProgress: (progress) => interaction.progress?.(progress),
+          });
+        } finally {
+          detach();
+        }
+      });
+    }
+    const step = await call.next();
+    if (step.kind === 'result') {
+      interactions.delete(call.id);
+      return step.result;
+    }
+    if (step.kind === 'error') {
+      interactions.delete(call.id);
+      throw step.error;
+    }
+    return {
+      resultType: 'input_required',
+      inputRequests: Object.fromEntries(
+        step.asks.map((a) => [a.key, { method: a.method, params: a.params ?? {} }]),
+      ),
+      requestState: await (codec as RequestStateCodec<InteractionState>).mint(
+        { call: call.id, round: call.round },
+        ctx,
+      ),
+    };
   }
 
   let detach: (() => void) | undefined;

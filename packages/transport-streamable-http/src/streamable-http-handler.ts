@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createMcpHandler,
+  createRequestStateCodec,
   isInitializeRequest,
   isLegacyRequest,
   legacyStatelessFallback,
@@ -11,6 +12,8 @@ import { boundEventStream } from './bounded-event-stream.ts';
 import {
   checkHostAndOrigin,
   createSessionServer,
+  PendingInteractions,
+  type InteractionState,
   describeError,
   jsonRpcErrorResponse,
   readJsonBody,
@@ -42,6 +45,13 @@ export interface StreamableHttpHandlerOptions {
   generateSessionId?: () => string;
   /** Bytes an SSE stream may queue for a client that does not read before it is closed [8 MiB]. */
   maxBufferedBytes?: number;
+  /**
+   * HMAC key (≥ 32 bytes) sealing the `requestState` of 2026-07-28 multi-round-trip calls [random per process: the
+   * calls themselves live in this process, so a retry must reach it anyway].
+   */
+  requestStateKey?: string | Uint8Array;
+  /** How long a call may wait for a 2026-07-28 client's input before it is cancelled [300000]. */
+  interactionTtlMs?: number;
   /**
    * How 2025-era clients are served [stateful]: `stateful` keeps a session per client (`Mcp-Session-Id`, GET
    * streams, server→client requests); `stateless` answers each request on its own, for replicas behind a plain
@@ -104,7 +114,23 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       instructions: options.instructions,
     });
   // 2026-07-28 (stateless) requests: the SDK's per-request handler, with our session server as the factory.
-  const modern = createMcpHandler(createServer, {
+  const interactions = new PendingInteractions(options.interactionTtlMs ?? 5 * 60_000);
+  const requestStateCodec = createRequestStateCodec<InteractionState>({
+    key: options.requestStateKey ?? randomBytes(32),
+    ttlSeconds: Math.ceil((options.interactionTtlMs ?? 5 * 60_000) / 1000),
+    bind: (ctx) => `${ctx.mcpReq.method}\u0000${ctx.http?.authInfo?.clientId ?? ''}`,
+  });
+  const createModernServer = (): Server =>
+    createSessionServer({
+      router,
+      logger,
+      transport: 'streamable-http',
+      serverInfo: options.serverInfo,
+      instructions: options.instructions,
+      interactions,
+      requestStateCodec,
+    });
+  const modern = createMcpHandler(createModernServer, {
     legacy: 'reject',
     maxRequestBodySize: maxBodyBytes,
     onerror: (error) => logger.debug({ err: describeError(error) }, 'modern request failed'),
@@ -251,6 +277,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     async close() {
       clearInterval(sweeper);
       offListChanged();
+      interactions.close();
       await modern.close().catch(() => undefined);
       await Promise.all([...sessions.keys()].map((id) => closeSession(id)));
     },
