@@ -1,4 +1,4 @@
-import { Client, type Transport } from '@modelcontextprotocol/client';
+import { Client, type ClientOptions, type Transport } from '@modelcontextprotocol/client';
 import {
   describeError,
   type ClientCapabilities,
@@ -24,6 +24,8 @@ export interface DedicatedSessionsOptions {
   upstreamName: string;
   connect: () => Transport | Promise<Transport>;
   clientInfo: Implementation;
+  /** Era negotiation, as for the shared session. */
+  clientOptions?: Pick<ClientOptions, 'versionNegotiation'>;
   connectTimeoutMs: number;
   /** Beyond this many, calls use the shared session. */
   maxSessions: number;
@@ -65,7 +67,7 @@ export function createDedicatedSessions(options: DedicatedSessionsOptions) {
         Object.assign(capabilities, { [capability]: declared[capability] });
     }
     if (declared.experimental) capabilities.experimental = declared.experimental;
-    const client = new Client(options.clientInfo, { capabilities });
+    const client = new Client(options.clientInfo, { capabilities, ...options.clientOptions });
     for (const [method, capability] of RELAYED_REQUESTS) {
       if (capabilities[capability] === undefined) continue;
       client.setRequestHandler(method, ((

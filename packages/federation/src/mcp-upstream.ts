@@ -4,6 +4,7 @@ import {
   SdkError,
   SdkErrorCode,
   SdkHttpError,
+  type ClientOptions,
   type Transport,
 } from '@modelcontextprotocol/client';
 import {
@@ -62,6 +63,11 @@ export interface McpUpstreamOptions {
   sessionMode?: 'auto' | 'shared' | 'per-client';
   /** Cap on dedicated sessions; beyond it calls use the shared session [256]. */
   maxDedicatedSessions?: number;
+  /**
+   * Which protocol era to speak [legacy]: `auto` tries 2026-07-28 first (server/discover) and falls back to
+   * initialize; `modern` pins 2026-07-28; `legacy` always initializes (2025-era).
+   */
+  protocolEra?: 'auto' | 'legacy' | 'modern';
   clock?: () => Date;
 }
 
@@ -116,10 +122,12 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
     }
   };
   const sessionMode = options.sessionMode ?? 'auto';
+  const clientOptions = eraClientOptions(options.protocolEra ?? 'legacy');
   const dedicated = createDedicatedSessions({
     upstreamName: options.name,
     connect: options.connect,
     clientInfo,
+    clientOptions,
     connectTimeoutMs,
     maxSessions: options.maxDedicatedSessions ?? 256,
     logger,
@@ -254,7 +262,7 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
   const attempt = async (): Promise<void> => {
     if (closed) return;
     let transport: Transport | undefined;
-    const session = new Client(clientInfo, { capabilities: {} });
+    const session = new Client(clientInfo, { capabilities: {}, ...clientOptions });
     connecting = session;
     try {
       transport = await options.connect();
@@ -589,4 +597,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 /** An HTTP 404 on a request that carried our session id: the upstream restarted and forgot the session. */
 function isSessionLost(error: unknown): boolean {
   return SdkHttpError.isInstance(error) && error.status === 404;
+}
+
+/** The SDK client options for an era setting. */
+function eraClientOptions(era: 'auto' | 'legacy' | 'modern'): Pick<ClientOptions, 'versionNegotiation'> {
+  if (era === 'auto') return { versionNegotiation: { mode: 'auto' } };
+  if (era === 'modern') return { versionNegotiation: { mode: { pin: '2026-07-28' } } };
+  return {};
 }

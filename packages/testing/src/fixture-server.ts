@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { completable, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { acceptedContent, completable, inputRequired, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 
@@ -333,6 +333,27 @@ function registerClientFacingTools(server: McpServer): void {
       } finally {
         clearTimeout(timer);
       }
+    },
+  );
+
+  // The 2026-07-28 way to ask: return input_required and read the answer from the retry's inputResponses. The SDK
+  // turns it into a real elicitation/create for 2025-era clients.
+  server.registerTool(
+    'confirm',
+    { description: 'Asks the user to confirm, the multi-round-trip way.', inputSchema: z.object({ action: z.string() }) },
+    (input, ctx) => {
+      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', z.object({ ok: z.boolean() }));
+      if (answer === undefined) {
+        return inputRequired({
+          inputRequests: {
+            confirm: inputRequired.elicit({
+              message: `Really ${input.action}?`,
+              requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+            }),
+          },
+        });
+      }
+      return text(answer.ok ? `confirmed ${input.action}` : `declined ${input.action}`);
     },
   );
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { getRequestListener } from '@hono/node-server';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { createMcpHandler, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { createFixtureServer } from './fixture-server.ts';
 import { listenOnLoopback } from './loopback-server.ts';
@@ -13,6 +13,11 @@ export interface HttpFixtureOptions {
   path?: string;
   /** Port to listen on; default an ephemeral one. A test restarts a fixture on its old port to simulate an outage. */
   port?: number;
+  /**
+   * `legacy` (default): 2025-era sessions only. `modern`: the 2026-07-28 stateless protocol only (server/discover,
+   * per-request servers, input_required instead of server→client requests), for era-bridging tests.
+   */
+  era?: 'legacy' | 'modern';
 }
 
 /** A running fixture served over HTTP on loopback; dispose it (`await using`) to stop it. */
@@ -44,8 +49,12 @@ export async function startHttpFixture(options: HttpFixtureOptions): Promise<Htt
   const path = options.path ?? '/mcp';
   const sessions = new Map<string, Session>();
 
+  const modern =
+    options.era === 'modern' ? createMcpHandler(() => createFixtureServer({ name: options.name }), { legacy: 'reject' }) : undefined;
+
   async function handle(request: Request): Promise<Response> {
     if (new URL(request.url).pathname !== path) return new Response('Not Found', { status: 404 });
+    if (modern) return modern.fetch(request);
 
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId !== null) {
@@ -89,6 +98,7 @@ export async function startHttpFixture(options: HttpFixtureOptions): Promise<Htt
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await Promise.allSettled([...sessions.values()].map(({ server }) => server.close()));
+      await modern?.close();
       sessions.clear();
       await loopback.close();
     })();

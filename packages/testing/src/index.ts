@@ -32,3 +32,10 @@ export {
   type ConformanceSuiteResult,
   type RunConformanceSuiteOptions,
 } from './conformance-runner.ts';
+export {
+  startAuthorizationServer,
+  type AuthorizationServer,
+  type AuthorizationServerOptions,
+  type IssueTokenOptions,
+  type TestSigningAlgorithm,
+} from './authorization-server.ts';
