@@ -34,7 +34,7 @@ for (const dialect of dialects) {
       const { db } = track(await createDatabase({ databaseUrl, migrate: false, plugins: [counter] }));
       expect(counter.count()).toBe(0); // opening (including the reachability check) issues no Kysely query
 
-      expect(await migrateToLatest(db)).toEqual({ applied: ['0001_gateways'] });
+      expect(await migrateToLatest(db)).toEqual({ applied: ['0001_gateways', '0002_catalog'] });
       expect(counter.count()).toBeGreaterThan(0);
       await createGatewayStore({ db }).create({ name: 'kept', transport: 'stdio', command: 'a' });
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
@@ -84,10 +84,10 @@ describe('database on postgres only', () => {
     const databaseUrl = await createTestDatabase(inject('postgresUrl'));
     const databases = await Promise.all([1, 2, 3].map(() => createDatabase({ databaseUrl })));
     try {
-      const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         databases[0]!.db,
       );
-      expect(rows).toEqual([{ name: '0001_gateways' }]);
+      expect(rows).toEqual([{ name: '0001_gateways' }, { name: '0002_catalog' }]);
     } finally {
       await Promise.all(databases.map((database) => database.close()));
     }

@@ -38,6 +38,21 @@ export interface Database {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * How to reach the same database outside the pool: what the change feed needs for its dedicated LISTEN connection
+ * (Postgres) or for PGlite's own listen. Internal: not exported from index.ts.
+ */
+export type DatabaseConnection =
+  | { dialect: 'postgres'; databaseUrl: string; connectTimeoutMs: number }
+  | { dialect: 'pglite'; pglite: PGlite };
+
+const connections = new WeakMap<Database, DatabaseConnection>();
+
+/** The connection details of a database opened by {@link createDatabase}, else `undefined`. */
+export function connectionOf(database: Database): DatabaseConnection | undefined {
+  return connections.get(database);
+}
+
 const POOL_SIZE = 10;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -77,7 +92,9 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
     }
   }
   logger.info({ dialect: opened.name, target: opened.target }, 'registry database open');
-  return { db, dialect: opened.name, close, [Symbol.asyncDispose]: close };
+  const database: Database = { db, dialect: opened.name, close, [Symbol.asyncDispose]: close };
+  connections.set(database, opened.connection);
+  return database;
 }
 
 interface OpenedDialect {
@@ -87,6 +104,7 @@ interface OpenedDialect {
   target: string;
   /** Releases what Kysely's `destroy()` may not have (it skips a PGlite it never used). */
   close(): Promise<void>;
+  connection: DatabaseConnection;
 }
 
 async function openPglite(dataDir: string | undefined): Promise<OpenedDialect> {
@@ -106,6 +124,7 @@ async function openPglite(dataDir: string | undefined): Promise<OpenedDialect> {
     // transactions, so concurrent callers cannot interleave inside a transaction.
     dialect: new PGliteDialect({ pglite }),
     target: path ?? 'memory',
+    connection: { dialect: 'pglite', pglite },
     async close() {
       if (!pglite.closed) await pglite.close();
     },
@@ -143,6 +162,7 @@ async function openPostgres(
     name: 'postgres',
     dialect: new PostgresDialect({ pool }),
     target,
+    connection: { dialect: 'postgres', databaseUrl, connectTimeoutMs },
     async close() {
       if (!pool.ending && !pool.ended) await pool.end();
     },

@@ -205,6 +205,28 @@ for (const dialect of dialects) {
       expect(await store.list()).toHaveLength(1);
     });
 
+    it('refuses an update or delete on a stale version with precondition-failed', async () => {
+      const created = await store.create({ name: 'files', transport: 'stdio', command: 'a' });
+      const updated = await store.update(created.id, { enabled: false }, { ifVersion: 1 });
+      expect(updated?.version).toBe(2);
+      counter.reset();
+      const error = await store.update(created.id, { name: 'late' }, { ifVersion: 1 }).catch((e) => e);
+      expect(error).toBeInstanceOf(RegistryError);
+      expect(error).toMatchObject({
+        code: 'precondition-failed',
+        message: `gateway "${created.id}" is at version 2, not 1; re-read it and try again`,
+        details: { id: created.id, expectedVersion: 1, actualVersion: 2 },
+      });
+      expect(counter.count()).toBe(2); // the guarded update, then one read to explain the miss
+      await expect(store.remove(created.id, { ifVersion: 1 })).rejects.toMatchObject({
+        code: 'precondition-failed',
+      });
+      expect(await store.get(created.id)).toEqual(updated);
+      expect(await store.remove(created.id, { ifVersion: 2 })).toBe(true);
+      expect(await store.update(created.id, { enabled: true }, { ifVersion: 2 })).toBeUndefined();
+      expect(await store.remove(created.id, { ifVersion: 2 })).toBe(false);
+    });
+
     it('issues exactly one query per store call', async () => {
       counter.reset();
       const created = await store.create({ name: 'counted', transport: 'stdio', command: 'a' });

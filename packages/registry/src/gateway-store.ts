@@ -2,6 +2,8 @@ import type { Kysely, Selectable, Updateable } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { RegistryError } from './registry-error.ts';
 import type { GatewaysTable, RegistryDatabase } from './registry-database.ts';
+import { checkWriteOptions, explainMissedWrite, json } from './store-support.ts';
+import type { WriteOptions } from './store-support.ts';
 
 /** How the gateway reaches an upstream MCP server. */
 export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse';
@@ -91,11 +93,15 @@ export interface GatewayStore {
   create(input: GatewayInput): Promise<GatewayRecord>;
   /**
    * Applies `patch`, adds 1 to `version` and sets `updatedAt`; returns the updated record, or `undefined` when there
-   * is no such gateway. A rename onto a taken name throws a {@link RegistryError} `'conflict'`.
+   * is no such gateway. A rename onto a taken name throws a {@link RegistryError} `'conflict'`. With `ifVersion`, a
+   * stored version that differs throws `'precondition-failed'` and changes nothing (one more query, only then).
    */
-  update(id: string, patch: GatewayPatch): Promise<GatewayRecord | undefined>;
-  /** Deletes the gateway; `false` when there was none. */
-  remove(id: string): Promise<boolean>;
+  update(id: string, patch: GatewayPatch, options?: WriteOptions): Promise<GatewayRecord | undefined>;
+  /**
+   * Deletes the gateway and, by cascade, its discovered tools, resources and prompts; `false` when there was none.
+   * `ifVersion` as for `update`.
+   */
+  remove(id: string, options?: WriteOptions): Promise<boolean>;
 }
 
 /** Creates the store for the `gateways` catalog on a migrated database (see {@link createDatabase}). */
@@ -109,12 +115,12 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
   return {
     async list() {
       const rows = await db.selectFrom('gateways').selectAll().orderBy('name').orderBy('id').execute();
-      return rows.map(toRecord);
+      return rows.map(toGatewayRecord);
     },
 
     async get(id) {
       const row = await db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toRecord(row);
+      return row === undefined ? undefined : toGatewayRecord(row);
     },
 
     async create(input) {
@@ -144,13 +150,14 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toRecord(row);
+        return toGatewayRecord(row);
       } catch (error) {
         throw asConflict(error, { id, name: input.name }) ?? error;
       }
     },
 
-    async update(id, patch) {
+    async update(id, patch, writeOptions = {}) {
+      checkWriteOptions(writeOptions);
       const values: Updateable<GatewaysTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
       if (patch.name !== undefined) values.name = patch.name;
       if (patch.transport !== undefined) values.transport = patch.transport;
@@ -165,29 +172,30 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
       if (patch.timeoutMs !== undefined) values.timeout_ms = patch.timeoutMs;
       if (patch.tags !== undefined) values.tags = json(patch.tags);
       try {
-        const row = await db
+        let query = db
           .updateTable('gateways')
           .set(values)
           .set((eb) => ({ version: eb('version', '+', 1) }))
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirst();
-        return row === undefined ? undefined : toRecord(row);
+          .where('id', '=', id);
+        if (writeOptions.ifVersion !== undefined) query = query.where('version', '=', writeOptions.ifVersion);
+        const row = await query.returningAll().executeTakeFirst();
+        if (row !== undefined) return toGatewayRecord(row);
       } catch (error) {
         throw asConflict(error, { id, name: patch.name ?? '' }) ?? error;
       }
+      return explainMissedWrite(db, { table: 'gateways', id, label: 'gateway' }, writeOptions);
     },
 
-    async remove(id) {
-      const result = await db.deleteFrom('gateways').where('id', '=', id).executeTakeFirst();
-      return result.numDeletedRows > 0n;
+    async remove(id, writeOptions = {}) {
+      checkWriteOptions(writeOptions);
+      let query = db.deleteFrom('gateways').where('id', '=', id);
+      if (writeOptions.ifVersion !== undefined) query = query.where('version', '=', writeOptions.ifVersion);
+      const result = await query.executeTakeFirst();
+      if (result.numDeletedRows > 0n) return true;
+      await explainMissedWrite(db, { table: 'gateways', id, label: 'gateway' }, writeOptions);
+      return false;
     },
   };
-}
-
-/** jsonb values go in as JSON text (see `JsonColumn`), which both `pg` and PGlite pass through unchanged. */
-function json(value: unknown): string {
-  return JSON.stringify(value);
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -213,7 +221,8 @@ function asConflict(error: unknown, attempted: { id: string; name: string }): Re
   });
 }
 
-function toRecord(row: Selectable<GatewaysTable>): GatewayRecord {
+/** Row to record: snake_case to camelCase, `null` to `undefined`. */
+export function toGatewayRecord(row: Selectable<GatewaysTable>): GatewayRecord {
   return {
     id: row.id,
     name: row.name,

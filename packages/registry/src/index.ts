@@ -15,6 +15,91 @@ export {
   type GatewayStoreOptions,
   type GatewayTransport,
 } from './gateway-store.ts';
+export {
+  createToolStore,
+  type ToolInput,
+  type ToolPatch,
+  type ToolRecord,
+  type ToolStore,
+  type ToolStoreOptions,
+} from './tool-store.ts';
+export {
+  createResourceStore,
+  type LocalResourceContent,
+  type ResourceInput,
+  type ResourceKind,
+  type ResourcePatch,
+  type ResourceRecord,
+  type ResourceStore,
+  type ResourceStoreOptions,
+} from './resource-store.ts';
+export {
+  createPromptStore,
+  templateArguments,
+  type PromptInput,
+  type PromptPatch,
+  type PromptRecord,
+  type PromptStore,
+  type PromptStoreOptions,
+  type PromptTemplate,
+  type PromptTemplateArgument,
+} from './prompt-store.ts';
+export {
+  createVirtualServerStore,
+  type VirtualServerInput,
+  type VirtualServerListOptions,
+  type VirtualServerMember,
+  type VirtualServerMemberInput,
+  type VirtualServerMemberKind,
+  type VirtualServerPatch,
+  type VirtualServerRecord,
+  type VirtualServerStore,
+  type VirtualServerStoreOptions,
+} from './virtual-server-store.ts';
+export type { ListOptions, Page } from './pagination.ts';
+export type { SyncResult, WriteOptions } from './store-support.ts';
+export { listTags, type TagCount, type TaggedKind } from './list-tags.ts';
+export { loadRegistry, type RegistryContents } from './load-registry.ts';
+export { exportRegistry } from './export-registry.ts';
+export { importRegistry, type ImportRegistryOptions, type ImportResult } from './import-registry.ts';
+export type {
+  GatewayDocument,
+  ImportMode,
+  PromptDocument,
+  RegistryDocument,
+  ResourceDocument,
+  ToolDocument,
+  VirtualServerDocument,
+  VirtualServerMemberDocument,
+} from './registry-document.ts';
+export {
+  CHANGE_CHANNEL,
+  createChangeFeed,
+  type Change,
+  type ChangeEvent,
+  type ChangeFeed,
+  type ChangeFeedOptions,
+  type ChangeKind,
+  type ReceivedChange,
+  type ResyncEvent,
+} from './change-feed.ts';
 export { createQueryCounter, type QueryCounter } from './query-counter.ts';
-export { RegistryError, type RegistryErrorCode, type RegistryErrorOptions } from './registry-error.ts';
-export type { GatewaysTable, JsonColumn, RegistryDatabase, TimestampColumn } from './registry-database.ts';
+export {
+  RegistryError,
+  type RegistryErrorCode,
+  type RegistryErrorDetails,
+  type RegistryErrorOptions,
+  type RegistryIssue,
+} from './registry-error.ts';
+export type {
+  GatewaysTable,
+  JsonColumn,
+  NullableJsonColumn,
+  PromptsTable,
+  RegistryDatabase,
+  ResourcesTable,
+  TimestampColumn,
+  ToolsTable,
+  VirtualServerMembersTable,
+  VirtualServersTable,
+} from './registry-database.ts';

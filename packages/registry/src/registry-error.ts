@@ -1,10 +1,27 @@
 /** What went wrong, as a stable string a caller can branch on (the REST layer maps these to HTTP statuses). */
-export type RegistryErrorCode = 'conflict' | 'not-found' | 'database-unreachable' | 'migration-failed';
+export type RegistryErrorCode =
+  | 'conflict'
+  | 'not-found'
+  | 'invalid-input'
+  | 'precondition-failed'
+  | 'database-unreachable'
+  | 'migration-failed';
+
+/** One problem with an input, located by a dotted path such as `gateways.2.name` or `members.0.alias`. */
+export interface RegistryIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * Structured facts for the caller: an object such as `{ field: 'name' }` for a conflict, or the list of every
+ * {@link RegistryIssue} for `'invalid-input'`.
+ */
+export type RegistryErrorDetails = Record<string, unknown> | RegistryIssue[];
 
 /** Options for {@link RegistryError}. */
 export interface RegistryErrorOptions {
-  /** Structured facts for the caller, e.g. `{ field: 'name' }` for a conflict. */
-  details?: Record<string, unknown>;
+  details?: RegistryErrorDetails;
   /** The underlying driver or database error. */
   cause?: unknown;
 }
@@ -16,7 +33,7 @@ export interface RegistryErrorOptions {
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
   readonly code: RegistryErrorCode;
-  readonly details: Record<string, unknown> | undefined;
+  readonly details: RegistryErrorDetails | undefined;
 
   constructor(code: RegistryErrorCode, message: string, options: RegistryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
