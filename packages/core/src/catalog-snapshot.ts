@@ -2,11 +2,41 @@ import { DEFAULT_NAME_SEPARATOR, toPublicName, toPublicUri } from './naming.ts';
 import type { Prompt, Resource, ResourceTemplate, Tool } from './mcp-types.ts';
 import type { Upstream } from './upstream.ts';
 
+/** An administrator's changes to one upstream item, kept beside (never instead of) its definition. */
+export interface ItemOverride {
+  /** Replaces the whole public name (`namespace__name`). */
+  readonly alias?: string;
+  /** `false` hides the item: not listed, calls refused as unknown. */
+  readonly enabled?: boolean;
+  readonly description?: string;
+  /** Merged over the upstream's annotations. */
+  readonly annotations?: Record<string, unknown>;
+}
+
 /** One upstream as the catalog sees it: the connection and the namespace its names are exposed under. */
 export interface CatalogMember {
   readonly upstream: Upstream;
   /** `''` exposes the upstream's names unprefixed. */
   readonly namespace: string;
+  /** Overrides by original tool name, prompt name and resource URI. */
+  readonly overrides?: {
+    readonly tools?: ReadonlyMap<string, ItemOverride>;
+    readonly prompts?: ReadonlyMap<string, ItemOverride>;
+    readonly resources?: ReadonlyMap<string, ItemOverride>;
+  };
+}
+
+/**
+ * What one virtual server exposes: chosen items of the full catalog, each under its public name there (an alias
+ * or the catalog's own public name). Clients of the virtual server see only these.
+ */
+export interface CatalogView {
+  readonly id: string;
+  /** Name in this view → public name in the full catalog. */
+  readonly tools: ReadonlyMap<string, string>;
+  readonly prompts: ReadonlyMap<string, string>;
+  /** Public URIs (and URI templates) of the full catalog this view includes. */
+  readonly resources: ReadonlySet<string>;
 }
 
 /** Where a public tool or prompt name leads: the upstream and the name it has there. */
@@ -44,6 +74,9 @@ export interface CatalogSnapshot {
   readonly resourceTemplates: readonly ResourceTemplate[];
   readonly toolRoutes: ReadonlyMap<string, ItemRoute>;
   readonly promptRoutes: ReadonlyMap<string, ItemRoute>;
+  /** Public name → the tool or prompt as listed (for views). */
+  readonly toolsByName: ReadonlyMap<string, Tool>;
+  readonly promptsByName: ReadonlyMap<string, Prompt>;
   /** Non-empty namespace → member, for namespaced resource URIs. */
   readonly namespaces: ReadonlyMap<string, CatalogMember>;
   /** Exact public URI → route, for resources of unprefixed upstreams. */
@@ -93,6 +126,8 @@ export function buildCatalogSnapshot(
   const resourceTemplates: ResourceTemplate[] = [];
   const toolRoutes = new Map<string, ItemRoute>();
   const promptRoutes = new Map<string, ItemRoute>();
+  const toolsByName = new Map<string, Tool>();
+  const promptsByName = new Map<string, Prompt>();
   const resourceRoutes = new Map<string, ItemRoute>();
   const templateOwners = new Map<string, string>();
   const namespaces = new Map<string, CatalogMember>();
@@ -138,26 +173,35 @@ export function buildCatalogSnapshot(
     }
 
     for (const tool of catalog.tools) {
-      const publicName = toPublicName(namespace, tool.name, separator);
+      const override = member.overrides?.tools?.get(tool.name);
+      if (override?.enabled === false) continue;
+      const publicName = override?.alias ?? toPublicName(namespace, tool.name, separator);
       const owner = toolRoutes.get(publicName);
       if (owner) {
         refuse(member, { kind: 'tool', publicName: publicName, ownerId: owner.upstream.id });
         continue;
       }
       toolRoutes.set(publicName, { upstream, namespace, name: tool.name });
-      tools.push(publicName === tool.name ? tool : { ...tool, name: publicName });
+      const listed = applyOverride(tool, publicName, override);
+      toolsByName.set(publicName, listed);
+      tools.push(listed);
     }
     for (const prompt of catalog.prompts) {
-      const publicName = toPublicName(namespace, prompt.name, separator);
+      const override = member.overrides?.prompts?.get(prompt.name);
+      if (override?.enabled === false) continue;
+      const publicName = override?.alias ?? toPublicName(namespace, prompt.name, separator);
       const owner = promptRoutes.get(publicName);
       if (owner) {
         refuse(member, { kind: 'prompt', publicName: publicName, ownerId: owner.upstream.id });
         continue;
       }
       promptRoutes.set(publicName, { upstream, namespace, name: prompt.name });
-      prompts.push(publicName === prompt.name ? prompt : { ...prompt, name: publicName });
+      const listed = applyOverride(prompt, publicName, override);
+      promptsByName.set(publicName, listed);
+      prompts.push(listed);
     }
     for (const resource of catalog.resources) {
+      if (member.overrides?.resources?.get(resource.uri)?.enabled === false) continue;
       const uri = toPublicUri(namespace, resource.uri);
       if (namespace === '') {
         const owner = resourceRoutes.get(uri);
@@ -170,6 +214,7 @@ export function buildCatalogSnapshot(
       resources.push(namespace === '' ? resource : { ...resource, uri });
     }
     for (const template of catalog.resourceTemplates) {
+      if (member.overrides?.resources?.get(template.uriTemplate)?.enabled === false) continue;
       const uriTemplate = toPublicUri(namespace, template.uriTemplate);
       const owner = templateOwners.get(uriTemplate);
       if (owner !== undefined) {
@@ -195,9 +240,25 @@ export function buildCatalogSnapshot(
     resourceTemplates,
     toolRoutes,
     promptRoutes,
+    toolsByName,
+    promptsByName,
     namespaces,
     resourceRoutes,
     unprefixed,
     conflicts,
   });
+}
+
+/** The item as listed: its public name, with an administrator's description and annotations applied. */
+function applyOverride<T extends { name: string; description?: string; annotations?: unknown }>(
+  item: T,
+  publicName: string,
+  override: ItemOverride | undefined,
+): T {
+  if (publicName === item.name && !override?.description && !override?.annotations) return item;
+  const listed: T = { ...item, name: publicName };
+  if (override?.description !== undefined) listed.description = override.description;
+  if (override?.annotations)
+    listed.annotations = { ...(item.annotations as object), ...override.annotations };
+  return listed;
 }

@@ -7,6 +7,8 @@ export {
   type CatalogConflict,
   type CatalogMember,
   type CatalogSnapshot,
+  type CatalogView,
+  type ItemOverride,
   type ItemRoute,
 } from './catalog-snapshot.ts';
 export {

@@ -772,3 +772,73 @@ describe('router hooks', () => {
     expect(upstream.requests.map((r) => r.params?.name)).toEqual(['ok', 'bad']);
   });
 });
+
+describe('router overrides and views', () => {
+  it('applies aliases, disabled items and description overrides from the member', async () => {
+    const upstream = createInMemoryUpstream({
+      id: 'u',
+      catalog: { tools: [tool('a'), tool('b'), tool('c')], prompts: [prompt('p')] },
+    });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([
+      {
+        upstream,
+        namespace: 'u',
+        overrides: {
+          tools: new Map([
+            ['a', { alias: 'alpha', description: 'Better words.' }],
+            ['b', { enabled: false }],
+          ]),
+        },
+      },
+    ]);
+    const { tools } = await router.handle('tools/list', {});
+    expect(tools).toEqual([
+      { name: 'alpha', inputSchema: { type: 'object' }, description: 'Better words.' },
+      { name: 'u__c', inputSchema: { type: 'object' } },
+    ]);
+    await router.handle('tools/call', { name: 'alpha' });
+    expect(upstream.requests.at(-1)?.params).toMatchObject({ name: 'a' });
+    expect((await rpcErrorOf(router.handle('tools/call', { name: 'u__b' }))).message).toBe(
+      'Unknown tool: u__b',
+    );
+  });
+
+  it('limits a virtual server to its members under their names there', async () => {
+    const upstream = createInMemoryUpstream({
+      id: 'u',
+      catalog: {
+        tools: [tool('a'), tool('b')],
+        prompts: [prompt('p'), prompt('q')],
+        resources: [resource('x://1'), resource('x://2')],
+      },
+    });
+    const router = createRouter();
+    routers.push(router);
+    router.setMembers([{ upstream, namespace: 'u' }]);
+    const view = {
+      id: 'vs',
+      tools: new Map([['search', 'u__a']]),
+      prompts: new Map([['u__q', 'u__q']]),
+      resources: new Set(['mcpgw://u/x://2']),
+    };
+    expect((await router.handle('tools/list', {}, { view })).tools).toEqual([
+      { name: 'search', inputSchema: { type: 'object' } },
+    ]);
+    expect((await router.handle('prompts/list', {}, { view })).prompts).toEqual([{ name: 'u__q' }]);
+    expect((await router.handle('resources/list', {}, { view })).resources).toEqual([
+      { uri: 'mcpgw://u/x://2', name: 'x://2' },
+    ]);
+    await router.handle('tools/call', { name: 'search' }, { view });
+    expect(upstream.requests.at(-1)?.params).toMatchObject({ name: 'a' });
+    expect((await rpcErrorOf(router.handle('tools/call', { name: 'u__b' }, { view }))).message).toBe(
+      'Unknown tool: u__b',
+    );
+    expect((await rpcErrorOf(router.handle('tools/call', { name: 'u__a' }, { view }))).message).toBe(
+      'Unknown tool: u__a',
+    );
+    const outside = await rpcErrorOf(router.handle('resources/read', { uri: 'mcpgw://u/x://1' }, { view }));
+    expect(outside.message).toBe('Resource not found: mcpgw://u/x://1');
+  });
+});

@@ -1,6 +1,8 @@
 import {
   buildCatalogSnapshot,
+  uriTemplateMatcher,
   type CatalogMember,
+  type CatalogView,
   type CatalogSnapshot,
   type ItemRoute,
 } from './catalog-snapshot.ts';
@@ -13,7 +15,15 @@ import {
 import { describeError, RpcError, RpcErrorCode } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { parsePublicUri, toPublicUri } from './naming.ts';
-import type { RpcParams, RpcResult, ServerCapabilities } from './mcp-types.ts';
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  RpcParams,
+  RpcResult,
+  ServerCapabilities,
+  Tool,
+} from './mcp-types.ts';
 import type {
   CatalogKind,
   DownstreamContext,
@@ -78,6 +88,8 @@ export interface RouterRequestContext {
   session?: DownstreamSession;
   /** Which downstream transport carried the request (`streamable-http`, `sse`, `websocket`, `rpc`, …), for metrics. */
   transport?: string;
+  /** Limits the request to one virtual server's items, under their names there. */
+  view?: CatalogView;
   /** Sends a server→client request related to this request (on its stream), while it is open. */
   sendRequest?: (
     method: string,
@@ -498,6 +510,22 @@ export function createRouter(options: RouterOptions = {}): Router {
 
     async handle(method, params, context) {
       const snapshot = current;
+      const view = context?.view;
+      if (view) {
+        const lists = viewLists(snapshot, view);
+        switch (method) {
+          case 'tools/list':
+            return paginate(lists.tools, 'tools', params);
+          case 'prompts/list':
+            return paginate(lists.prompts, 'prompts', params);
+          case 'resources/list':
+            return paginate(lists.resources, 'resources', params);
+          case 'resources/templates/list':
+            return paginate(lists.resourceTemplates, 'resourceTemplates', params);
+          default:
+            params = scopeToView(method, params, view, lists);
+        }
+      }
       switch (method) {
         case 'ping':
           return {};
@@ -712,3 +740,87 @@ const LIST_CHANGED_NOTIFICATION: Record<CatalogKind, string> = {
   prompts: 'notifications/prompts/list_changed',
   resources: 'notifications/resources/list_changed',
 };
+
+interface ViewLists {
+  readonly version: number;
+  readonly tools: readonly Tool[];
+  readonly prompts: readonly Prompt[];
+  readonly resources: readonly Resource[];
+  readonly resourceTemplates: readonly ResourceTemplate[];
+  readonly templateMatchers: readonly RegExp[];
+}
+
+const viewCache = new WeakMap<CatalogView, ViewLists>();
+
+/** A view's lists for the current snapshot, computed once per snapshot version. */
+function viewLists(snapshot: CatalogSnapshot, view: CatalogView): ViewLists {
+  const cached = viewCache.get(view);
+  if (cached && cached.version === snapshot.version) return cached;
+  const rename = <T extends { name: string }>(
+    names: ReadonlyMap<string, string>,
+    byName: ReadonlyMap<string, T>,
+  ) => {
+    const items: T[] = [];
+    for (const [alias, publicName] of names) {
+      const item = byName.get(publicName);
+      if (item) items.push(alias === publicName ? item : { ...item, name: alias });
+    }
+    return items;
+  };
+  const resourceTemplates = snapshot.resourceTemplates.filter((t) => view.resources.has(t.uriTemplate));
+  const lists: ViewLists = {
+    version: snapshot.version,
+    tools: rename(view.tools, snapshot.toolsByName),
+    prompts: rename(view.prompts, snapshot.promptsByName),
+    resources: snapshot.resources.filter((r) => view.resources.has(r.uri)),
+    resourceTemplates,
+    templateMatchers: resourceTemplates.map((t) => uriTemplateMatcher(t.uriTemplate)),
+  };
+  viewCache.set(view, lists);
+  return lists;
+}
+
+/**
+ * Maps a request on a virtual server to the full catalog: names in the view become the catalog's public names; an
+ * item outside the view is unknown (the same error as a name that exists nowhere).
+ */
+function scopeToView(
+  method: string,
+  params: RpcParams | undefined,
+  view: CatalogView,
+  lists: ViewLists,
+): RpcParams | undefined {
+  const mapName = (names: ReadonlyMap<string, string>, kind: string, name: unknown) => {
+    const mapped = typeof name === 'string' ? names.get(name) : undefined;
+    if (mapped === undefined)
+      throw new RpcError(RpcErrorCode.InvalidParams, `Unknown ${kind}: ${String(name)}`);
+    return mapped;
+  };
+  const checkUri = (uri: unknown) => {
+    if (
+      typeof uri === 'string' &&
+      (view.resources.has(uri) || lists.templateMatchers.some((m) => m.test(uri)))
+    )
+      return;
+    throw new RpcError(RpcErrorCode.ResourceNotFound, `Resource not found: ${String(uri)}`, { uri });
+  };
+  switch (method) {
+    case 'tools/call':
+      return { ...params, name: mapName(view.tools, 'tool', params?.name) };
+    case 'prompts/get':
+      return { ...params, name: mapName(view.prompts, 'prompt', params?.name) };
+    case 'resources/read':
+    case 'resources/subscribe':
+      checkUri(params?.uri);
+      return params;
+    case 'completion/complete': {
+      const ref = params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
+      if (ref?.type === 'ref/prompt')
+        return { ...params, ref: { ...ref, name: mapName(view.prompts, 'prompt', ref.name) } };
+      if (ref?.type === 'ref/resource' && !view.resources.has(String(ref.uri))) checkUri(ref.uri);
+      return params;
+    }
+    default:
+      return params;
+  }
+}

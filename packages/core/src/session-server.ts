@@ -5,6 +5,7 @@ import {
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { CatalogView } from './catalog-snapshot.ts';
 import type { DownstreamSession } from './downstream-session.ts';
 import { describeError, RpcError, RpcErrorCode } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -25,6 +26,11 @@ export interface SessionServerOptions {
   /** The downstream transport's name, passed to the router with every request (metrics, logs). */
   transport?: string;
   /**
+   * For a virtual server's endpoint: its current view of the catalog (read on every request, so admin changes apply
+   * at once). Returning undefined (the virtual server was deleted or disabled) exposes nothing.
+   */
+  view?: () => CatalogView | undefined;
+  /**
    * Era bridging for 2026-07-28 clients: calls whose upstream asks the client for input (elicitation, sampling,
    * roots) stay open here and answer with `input_required`; the retry's `inputResponses` go back upstream. Both
    * must be shared by every per-request server of a handler. Without them, such requests fail upstream.
@@ -39,6 +45,9 @@ export interface InteractionState {
   call: string;
   round: number;
 }
+
+/** What a deleted or disabled virtual server exposes. */
+const EMPTY_VIEW: CatalogView = { id: '', tools: new Map(), prompts: new Map(), resources: new Set() };
 
 /** Methods whose modern results may be `input_required`. */
 const INTERACTIVE_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
@@ -96,6 +105,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         return await router.handle(method, params, {
           signal: ctx.mcpReq.signal,
           transport: options.transport,
+          view: currentView(),
           session,
           sendRequest: (m, p, o) =>
             ctx.mcpReq.send({ method: m as 'roots/list', params: p }, { signal: o?.signal }),
@@ -175,6 +185,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         try {
           return await router.handle(method, params, {
             signal: interaction.controller.signal,
+            view: currentView(),
             session: caller,
             transport: options.transport,
             onProgress: (progress) => interaction.progress?.(progress),
@@ -203,6 +214,11 @@ export function createSessionServer(options: SessionServerOptions): Server {
         ctx,
       ),
     };
+  }
+
+  function currentView(): CatalogView | undefined {
+    if (!options.view) return undefined;
+    return options.view() ?? EMPTY_VIEW;
   }
 
   let detach: (() => void) | undefined;
