@@ -523,7 +523,7 @@ export function createRouter(options: RouterOptions = {}): Router {
           case 'resources/templates/list':
             return paginate(lists.resourceTemplates, 'resourceTemplates', params);
           default:
-            params = scopeToView(method, params, view, lists);
+            params = scopeToView({ method, params, view, lists });
         }
       }
       switch (method) {
@@ -784,12 +784,13 @@ function viewLists(snapshot: CatalogSnapshot, view: CatalogView): ViewLists {
  * Maps a request on a virtual server to the full catalog: names in the view become the catalog's public names; an
  * item outside the view is unknown (the same error as a name that exists nowhere).
  */
-function scopeToView(
-  method: string,
-  params: RpcParams | undefined,
-  view: CatalogView,
-  lists: ViewLists,
-): RpcParams | undefined {
+function scopeToView(request: {
+  method: string;
+  params: RpcParams | undefined;
+  view: CatalogView;
+  lists: ViewLists;
+}): RpcParams | undefined {
+  const { method, params, view, lists } = request;
   const mapName = (names: ReadonlyMap<string, string>, kind: string, name: unknown) => {
     const mapped = typeof name === 'string' ? names.get(name) : undefined;
     if (mapped === undefined)
