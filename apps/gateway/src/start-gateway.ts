@@ -2,7 +2,15 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { KyselyPlugin } from 'kysely';
 import { createRouter, createSessionServer, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
-import { createDatabase, createGatewayStore, type Database, type GatewayStore } from '@mcp-gateway/registry';
+import {
+  createChangeFeed,
+  createDatabase,
+  createGatewayStore,
+  type Database,
+  type GatewayStore,
+} from '@mcp-gateway/registry';
+import { createCatalogState, type CatalogState } from './catalog/catalog-state.ts';
+import { createVirtualServerEndpoints } from './http/virtual-server-endpoints.ts';
 import {
   createCallStats,
   createMetrics,
@@ -54,6 +62,7 @@ export interface RunningGateway {
   manager: UpstreamManager;
   metrics: Metrics;
   stats: CallStats;
+  catalog: CatalogState;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -116,23 +125,41 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       createSessionServer({ router: served, logger: mcpLogger, transport: 'sse' }).connect(transport),
   });
   const rpc = createRpcHandler({ router: served, logger: logger.child({ component: 'rpc' }) });
+  const feed = await createChangeFeed({ database, logger: logger.child({ component: 'change-feed' }) });
+  const catalog = createCatalogState({
+    database,
+    feed,
+    manager,
+    logger: logger.child({ component: 'catalog' }),
+  });
+  const virtualServers = createVirtualServerEndpoints({
+    router: served,
+    catalog,
+    logger: mcpLogger,
+    allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+  });
   const ws = createWebSocketServer({
     logger: logger.child({ component: 'websocket' }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
-    onSession: (transport, context) =>
-      createSessionServer({
+    onSession: (transport, context) => {
+      const path = new URL(context.request.url ?? '/', 'http://gateway').pathname;
+      const serverId = /^\/servers\/([^/]+)\/ws$/.exec(path)?.[1];
+      return createSessionServer({
         router: served,
         logger: mcpLogger,
         sessionId: context.sessionId,
         transport: 'websocket',
-      }).connect(transport),
+        view: serverId === undefined ? undefined : () => catalog.server(serverId)?.view,
+      }).connect(transport);
+    },
   });
 
   try {
     assertDistinctNamespaces(options.gateways ?? []);
     await applyConfiguredGateways(store, options.gateways ?? [], logger);
-    manager.load(await store.list());
+    await catalog.load();
     const app = createGatewayApp({
       logger,
       db: database.db,
@@ -144,6 +171,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       rpc,
       metrics,
       stats,
+      catalog,
+      virtualServers,
       allowedHosts,
       allowedOrigins: config.allowedOrigins,
     });
@@ -156,20 +185,28 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     // Native WebSocket at /ws (subprotocol `mcp`): upgrades bypass Hono and go straight to the WebSocket server.
     server.on('upgrade', (request, socket, head) => {
       const path = new URL(request.url ?? '/', 'http://gateway').pathname;
-      if (path === '/ws') ws.handleUpgrade(request, socket, head);
-      else socket.destroy();
+      const serverId = /^\/servers\/([^/]+)\/ws$/.exec(path)?.[1];
+      if (path === '/ws' || (serverId !== undefined && virtualServers.viewGetter(serverId))) {
+        ws.handleUpgrade(request, socket, head);
+      } else {
+        socket.destroy();
+      }
     });
   } catch (error) {
     await mcp.close();
     await sse.close();
     await ws.close();
+    await virtualServers.close();
+    await catalog.close();
+    await feed.close();
     await manager.close();
     await database.close();
     throw error;
   }
 
   const untrack = metrics.track({
-    sessions: () => mcp.sessionCount() + sse.sessionCount() + ws.sessionCount(),
+    sessions: () =>
+      mcp.sessionCount() + sse.sessionCount() + ws.sessionCount() + virtualServers.sessionCount(),
     catalogSize: () => {
       const snapshot = router.snapshot();
       return {
@@ -192,8 +229,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await mcp.close();
       await sse.close();
       await ws.close();
+      await virtualServers.close();
       await closed;
       untrack();
+      await catalog.close();
+      await feed.close();
       await manager.close();
       router.close();
       await tracing.shutdown();
@@ -212,6 +252,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     manager,
     metrics,
     stats,
+    catalog,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -169,10 +169,24 @@ export function createRouter(options: RouterOptions = {}): Router {
   /** Calls in flight per upstream and session, to route session-less log messages to their likely origin. */
   const inFlight = new Map<string, Map<string, number>>();
 
-  const rebuild = (kinds: readonly CatalogKind[]) => {
+  /**
+   * Builds a new snapshot and tells clients which lists really changed (compared by content, so overrides, members
+   * coming and going and upstream re-lists are all covered, and a re-list that changed nothing stays quiet).
+   */
+  const rebuild = () => {
     version += 1;
+    const previous = current;
     current = buildCatalogSnapshot(members, { separator: options.separator, version });
     for (const conflict of current.conflicts) logger.warn({ conflict }, conflict.message);
+    const kinds: CatalogKind[] = [];
+    if (fingerprint(previous.tools) !== fingerprint(current.tools)) kinds.push('tools');
+    if (fingerprint(previous.prompts) !== fingerprint(current.prompts)) kinds.push('prompts');
+    if (
+      fingerprint(previous.resources) !== fingerprint(current.resources) ||
+      fingerprint(previous.resourceTemplates) !== fingerprint(current.resourceTemplates)
+    ) {
+      kinds.push('resources');
+    }
     if (kinds.length === 0) return;
     for (const kind of kinds) pendingKinds.add(kind);
     debounceTimer ??= setTimeout(() => {
@@ -197,15 +211,6 @@ export function createRouter(options: RouterOptions = {}): Router {
         }
       }
     }, debounceMs);
-  };
-
-  const kindsOf = (member: CatalogMember): CatalogKind[] => {
-    const catalog = member.upstream.getCatalog();
-    const kinds: CatalogKind[] = [];
-    if (catalog.tools.length > 0) kinds.push('tools');
-    if (catalog.prompts.length > 0) kinds.push('prompts');
-    if (catalog.resources.length > 0 || catalog.resourceTemplates.length > 0) kinds.push('resources');
-    return kinds;
   };
 
   const route = (routes: ReadonlyMap<string, ItemRoute>, name: unknown, kind: string): ItemRoute => {
@@ -479,16 +484,13 @@ export function createRouter(options: RouterOptions = {}): Router {
     setMembers(next) {
       const previous = new Map(members.map((m) => [m.upstream.id, m]));
       members = [...next];
-      const changedKinds = new Set<CatalogKind>();
       for (const member of members) {
         const before = previous.get(member.upstream.id);
         previous.delete(member.upstream.id);
-        if (before && before.upstream === member.upstream && before.namespace === member.namespace) continue;
-        for (const kind of kindsOf(member)) changedKinds.add(kind);
-        if (before) for (const kind of kindsOf(before)) changedKinds.add(kind);
+        if (before && before.upstream === member.upstream) continue;
         unsubscribers.get(member.upstream.id)?.();
         const offChange = member.upstream.onChange((change) => {
-          if (change.type === 'catalog') rebuild(change.kinds);
+          if (change.type === 'catalog') rebuild();
         });
         const offNotification = member.upstream.onNotification((notification) =>
           relayNotification(member.upstream, notification),
@@ -501,9 +503,8 @@ export function createRouter(options: RouterOptions = {}): Router {
       for (const removed of previous.values()) {
         unsubscribers.get(removed.upstream.id)?.();
         unsubscribers.delete(removed.upstream.id);
-        for (const kind of kindsOf(removed)) changedKinds.add(kind);
       }
-      rebuild([...changedKinds]);
+      rebuild();
     },
 
     snapshot: () => current,
@@ -824,4 +825,15 @@ function scopeToView(request: {
     default:
       return params;
   }
+}
+
+/** Identity of a list's content, cached per array (snapshots are immutable). */
+const fingerprints = new WeakMap<readonly unknown[], string>();
+function fingerprint(items: readonly unknown[]): string {
+  let found = fingerprints.get(items);
+  if (found === undefined) {
+    found = JSON.stringify(items);
+    fingerprints.set(items, found);
+  }
+  return found;
 }

@@ -13,6 +13,7 @@ import {
   checkHostAndOrigin,
   createSessionServer,
   PendingInteractions,
+  type CatalogView,
   type InteractionState,
   describeError,
   jsonRpcErrorResponse,
@@ -52,6 +53,8 @@ export interface StreamableHttpHandlerOptions {
   requestStateKey?: string | Uint8Array;
   /** How long a call may wait for a 2026-07-28 client's input before it is cancelled [300000]. */
   interactionTtlMs?: number;
+  /** For a virtual server's endpoint: its current view of the catalog (see core's `createSessionServer`). */
+  view?: () => CatalogView | undefined;
   /**
    * How 2025-era clients are served [stateful]: `stateful` keeps a session per client (`Mcp-Session-Id`, GET
    * streams, server→client requests); `stateless` answers each request on its own, for replicas behind a plain
@@ -110,6 +113,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       router,
       logger,
       transport: 'streamable-http',
+      view: options.view,
       serverInfo: options.serverInfo,
       instructions: options.instructions,
     });
@@ -125,6 +129,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       router,
       logger,
       transport: 'streamable-http',
+      view: options.view,
       serverInfo: options.serverInfo,
       instructions: options.instructions,
       interactions,

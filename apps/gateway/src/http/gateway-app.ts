@@ -7,7 +7,9 @@ import type { GatewayStore, RegistryDatabase } from '@mcp-gateway/registry';
 import type { CallStats, Metrics } from '@mcp-gateway/observability';
 import type { SseHandler } from '@mcp-gateway/transport-sse';
 import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
+import type { CatalogState } from '../catalog/catalog-state.ts';
 import type { UpstreamManager } from '../upstreams/upstream-manager.ts';
+import type { VirtualServerEndpoints } from './virtual-server-endpoints.ts';
 import { createGatewaysRoutes } from './gateways-routes.ts';
 import { renderRestError, restError } from './rest-error.ts';
 
@@ -23,6 +25,8 @@ export interface GatewayAppOptions {
   rpc: (request: Request) => Promise<Response>;
   metrics: Metrics;
   stats: CallStats;
+  catalog: CatalogState;
+  virtualServers: VirtualServerEndpoints;
   /** DNS-rebinding protection for every route: allowed `Host` names (empty: any) and browser origins. */
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
@@ -99,6 +103,9 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.all('/sse', (c) => sse.fetch(c.req.raw));
   app.all('/message', (c) => sse.fetch(c.req.raw));
   app.all('/rpc', (c) => rpc(c.req.raw));
+  app.all('/servers/:id/mcp', (c) => options.virtualServers.mcp(c.req.param('id'), c.req.raw));
+  app.all('/servers/:id/sse', (c) => options.virtualServers.sse(c.req.param('id'), c.req.raw));
+  app.all('/servers/:id/message', (c) => options.virtualServers.sse(c.req.param('id'), c.req.raw));
   app.get('/metrics', (c) => options.metrics.handler(c.req.raw));
   app.get('/v1/stats', (c) => c.json(options.stats.all()));
 
@@ -134,7 +141,15 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
-  app.route('/v1/gateways', createGatewaysRoutes({ store, manager, stats: options.stats }));
+  app.route(
+    '/v1/gateways',
+    createGatewaysRoutes({
+      store,
+      manager,
+      stats: options.stats,
+      publish: (change) => options.catalog.publish(change),
+    }),
+  );
 
   return app;
 }

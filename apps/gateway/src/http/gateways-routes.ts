@@ -17,6 +17,8 @@ export interface GatewaysRoutesOptions {
   store: GatewayStore;
   manager: UpstreamManager;
   stats?: CallStats;
+  /** Tells every replica a gateway changed (the change feed). */
+  publish?: (change: { kind: 'gateway'; id: string; version: number }) => Promise<void>;
 }
 
 /** What the API shows instead of a header or env value; sent back unchanged, it keeps the stored value. */
@@ -129,6 +131,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     await assertNamespaceFree(store, parsed.data);
     const record = await store.create(parsed.data);
     manager.upsert(record);
+    await options.publish?.({ kind: 'gateway', id: record.id, version: record.version });
     c.header('location', `/v1/gateways/${record.id}`);
     return c.json(present(record, manager, options.stats), 201);
   });
@@ -181,6 +184,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     });
     if (!updated) return notFound(id);
     manager.upsert(updated);
+    await options.publish?.({ kind: 'gateway', id: updated.id, version: updated.version });
     return c.json(present(updated, manager, options.stats));
   });
 
@@ -189,6 +193,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     const removed = await store.remove(id);
     if (!removed) return notFound(id);
     await manager.remove(id);
+    await options.publish?.({ kind: 'gateway', id, version: 0 });
     return c.body(null, 204);
   });
 

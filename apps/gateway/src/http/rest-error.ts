@@ -45,3 +45,8 @@ export function renderRestError(
   log({ err: describeError(error) });
   return restError(c, 500, { code: 'internal', message: 'internal error; see the gateway log for details' });
 }
+
+/** The REST error body as a plain Response, for handlers outside Hono's context. */
+export function restErrorResponse(status: number, body: RestErrorBody['error']): Response {
+  return Response.json({ error: body } satisfies RestErrorBody, { status });
+}

@@ -2,6 +2,7 @@ import {
   slugifyNamespace,
   type CatalogConflict,
   type CatalogMember,
+  type ItemOverride,
   type Logger,
   type Router,
   type Upstream,
@@ -37,6 +38,15 @@ export interface GatewayRuntimeStatus {
 export interface UpstreamManager {
   /** Replaces everything with these records (start-up). */
   load(records: readonly GatewayRecord[]): void;
+  /**
+   * Makes the live upstreams match the registry: new and changed gateways are (re)started, removed ones stopped,
+   * and the overrides go to the router. Called on every registry reload, so it must be idempotent.
+   */
+  reconcile(records: readonly GatewayRecord[], overrides: ReadonlyMap<string, MemberOverrides>): void;
+  /** Called with a gateway's upstream whenever its catalog changed (to record discovered items). */
+  onCatalog(listener: (gatewayId: string, upstream: Upstream) => void): () => void;
+  /** Members that are not registry gateways (local prompts and resources, adapter tools), listed first. */
+  setExtraMembers(members: readonly CatalogMember[]): void;
   /** Adds or updates one record; the upstream is restarted only when its connection settings changed. */
   upsert(record: GatewayRecord): void;
   remove(id: string): Promise<void>;
@@ -56,6 +66,14 @@ export interface UpstreamManager {
 interface Entry {
   record: GatewayRecord;
   upstream?: Upstream;
+  offCatalog?: () => void;
+}
+
+/** An administrator's overrides for one gateway's items, by original name (tools, prompts) or URI (resources). */
+export interface MemberOverrides {
+  tools: Map<string, ItemOverride>;
+  prompts: Map<string, ItemOverride>;
+  resources: Map<string, ItemOverride>;
 }
 
 /** The namespace a gateway's names are exposed under: its own, or a slug of its name. */
@@ -85,6 +103,9 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const { router, logger } = options;
   const entries = new Map<string, Entry>();
   let isLoaded = false;
+  let overridesByGateway: ReadonlyMap<string, MemberOverrides> = new Map();
+  let extraMembers: readonly CatalogMember[] = [];
+  const catalogListeners = new Set<(gatewayId: string, upstream: Upstream) => void>();
 
   const publish = () => {
     const members: CatalogMember[] = [...entries.values()]
@@ -97,18 +118,24 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       .map((entry) => ({
         upstream: entry.upstream as Upstream,
         namespace: effectiveNamespace(entry.record),
+        overrides: overridesByGateway.get(entry.record.id),
       }));
-    router.setMembers(members);
+    router.setMembers([...extraMembers, ...members]);
   };
 
-  const startUpstream = (record: GatewayRecord): Upstream | undefined => {
-    if (!record.enabled) return undefined;
+  const startUpstream = (record: GatewayRecord): Pick<Entry, 'upstream' | 'offCatalog'> => {
+    if (!record.enabled) return {};
     const upstream = options.createUpstream(record);
+    const offCatalog = upstream.onChange((change) => {
+      if (change.type !== 'catalog') return;
+      for (const listener of catalogListeners) listener(record.id, upstream);
+    });
     upstream.start();
-    return upstream;
+    return { upstream, offCatalog };
   };
 
   const stop = async (entry: Entry | undefined) => {
+    entry?.offCatalog?.();
     await entry?.upstream
       ?.close()
       .catch((error: unknown) => logger.warn({ err: String(error) }, 'closing upstream failed'));
@@ -116,7 +143,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
 
   return {
     load(records) {
-      for (const record of records) entries.set(record.id, { record, upstream: startUpstream(record) });
+      for (const record of records) entries.set(record.id, { record, ...startUpstream(record) });
       isLoaded = true;
       publish();
     },
@@ -129,7 +156,39 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         return;
       }
       void stop(existing);
-      entries.set(record.id, { record, upstream: startUpstream(record) });
+      entries.set(record.id, { record, ...startUpstream(record) });
+      publish();
+    },
+
+    reconcile(records, overrides) {
+      overridesByGateway = overrides;
+      const seen = new Set<string>();
+      for (const record of records) {
+        seen.add(record.id);
+        const existing = entries.get(record.id);
+        if (existing && !connectionChanged(existing.record, record)) {
+          existing.record = record;
+          continue;
+        }
+        void stop(existing);
+        entries.set(record.id, { record, ...startUpstream(record) });
+      }
+      for (const [id, entry] of entries) {
+        if (seen.has(id)) continue;
+        entries.delete(id);
+        void stop(entry);
+      }
+      isLoaded = true;
+      publish();
+    },
+
+    onCatalog(listener) {
+      catalogListeners.add(listener);
+      return () => catalogListeners.delete(listener);
+    },
+
+    setExtraMembers(members) {
+      extraMembers = members;
       publish();
     },
 
