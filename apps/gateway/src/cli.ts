@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { watch } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { createChangeFeed, createDatabase, exportRegistry, importRegistry } from '@mcp-gateway/registry';
 import { describeError } from '@mcp-gateway/core';
 import { closeAllStdioProcesses, killAllStdioProcesses, runWrapperCli } from '@mcp-gateway/transport-stdio';
 import {
@@ -14,11 +18,16 @@ import { runSampleServer } from './sample-server.ts';
 import { startGateway } from './start-gateway.ts';
 
 const USAGE = `Usage: mcp-gateway [start] [options]
+       mcp-gateway export [--format json|yaml] [--output FILE] [options]
+       mcp-gateway import FILE [--replace] [options]
        mcp-gateway wrapper --url URL [--header "K: V"]...
        mcp-gateway sample-server
 
 Commands:
   start            Start the gateway (default).
+  export           Print (or write) the whole registry as JSON or YAML: gateways, tools, prompts, resources, servers.
+  import           Apply a registry document in one transaction (merge; --replace deletes what it does not list).
+                   With the embedded database, stop the gateway first (or use PUT /v1/config while it runs).
   wrapper          Bridge a stdio-only MCP client (Claude Desktop) to a gateway URL: stdin/stdout ↔ streamable HTTP.
   sample-server    Run the sample MCP server on stdio (what --sample registers).
 
@@ -33,12 +42,14 @@ Options (environment variable in brackets):
   --upstream-timeout-ms N  Default upstream request timeout [MCP_GATEWAY_UPSTREAM_TIMEOUT_MS] (default 30000)
   --allowed-origins LIST   Browser origins allowed to call, comma-separated [MCP_GATEWAY_ALLOWED_ORIGINS]
   --sample                 Also register the sample upstream (a stdio server with echo, add, current_time)
+  --watch                  Re-apply the --config file whenever it changes
   --help                   Show this help
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === 'wrapper') return runWrapperCli(rest);
+  if (first === 'export' || first === 'import') return registryCommand(first, rest);
   if (first === 'sample-server') {
     await runSampleServer();
     return -1;
@@ -53,12 +64,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const sample = args.includes('--sample');
-  const config = loadRuntimeConfig({ argv: args.filter((arg) => arg !== '--sample'), env: process.env });
+  const watchConfig = args.includes('--watch');
+  const config = loadRuntimeConfig({
+    argv: args.filter((arg) => arg !== '--sample' && arg !== '--watch'),
+    env: process.env,
+  });
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
 
-  const gateways: GatewayInput[] = config.configPath
-    ? (await loadConfigFile(config.configPath)).gateways
-    : [];
+  const configFile = config.configPath ? await loadConfigFile(config.configPath) : undefined;
+  const gateways: GatewayInput[] = configFile?.gateways ?? [];
   if (sample && !gateways.some((g) => g.name === 'sample')) {
     gateways.push({
       name: 'sample',
@@ -73,7 +87,28 @@ async function main(argv: string[]): Promise<number> {
   }
 
   logger.info({ config: describeConfig(config) }, 'starting MCP Gateway');
-  const gateway = await startGateway({ config, logger, gateways });
+  const gateway = await startGateway({
+    config,
+    logger,
+    gateways,
+    catalog: configFile?.catalog,
+    configSource: config.configPath,
+  });
+  if (watchConfig && config.configPath) {
+    const path = config.configPath;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    watch(path, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        loadConfigFile(path)
+          .then((file) => gateway.applyConfig(file, path))
+          .catch((error: unknown) =>
+            logger.error({ err: describeError(error), path }, 'the changed config file was not applied'),
+          );
+      }, 200);
+    }).unref();
+    logger.info({ path }, 'watching the config file');
+  }
   logger.info({ url: gateway.mcpUrl }, 'MCP Gateway is listening');
   process.stdout.write(`\nMCP Gateway is ready. Connect your MCP client to:\n\n    ${gateway.mcpUrl}\n\n`);
 
@@ -113,9 +148,64 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    const message = error instanceof ConfigError ? error.message : `failed to start: ${describeError(error)}`;
-    process.stderr.write(`mcp-gateway: ${message}\n`);
+    const message = error instanceof ConfigError ? error.message : describeError(error);
+    const details = (error as { details?: unknown }).details;
+    const lines = Array.isArray(details)
+      ? details
+          .map((d: { path?: string; message?: string }) => `\n  ${d.path ?? ''}: ${d.message ?? ''}`)
+          .join('')
+      : '';
+    process.stderr.write(`mcp-gateway: ${message}${lines}\n`);
     killAllStdioProcesses();
     process.exit(1);
   },
 );
+
+/** `mcp-gateway export` and `mcp-gateway import`: the registry as one document, straight from the database. */
+async function registryCommand(command: 'export' | 'import', argv: string[]): Promise<number> {
+  const take = (flag: string): string | undefined => {
+    const index = argv.indexOf(flag);
+    if (index === -1) return undefined;
+    const value = argv[index + 1];
+    argv.splice(index, 2);
+    return value;
+  };
+  const format = take('--format');
+  const output = take('--output');
+  const replace = argv.includes('--replace');
+  const rest = argv.filter((arg) => arg !== '--replace');
+  const file =
+    command === 'import' && rest[0] !== undefined && !rest[0].startsWith('--') ? rest.shift() : undefined;
+  if (command === 'import' && file === undefined)
+    throw new ConfigError('config-invalid', 'import needs a FILE');
+  if (format !== undefined && format !== 'json' && format !== 'yaml') {
+    throw new ConfigError('config-invalid', `--format: expected json or yaml, got "${format}"`);
+  }
+  const config = loadRuntimeConfig({ argv: rest, env: process.env });
+  const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    if (command === 'export') {
+      const document = await exportRegistry(database.db);
+      const yaml = (format ?? (/\.ya?ml$/.test(output ?? '') ? 'yaml' : 'json')) === 'yaml';
+      const text = yaml ? stringifyYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
+      if (output) await writeFile(output, text);
+      else process.stdout.write(text);
+      return 0;
+    }
+    const path = file as string;
+    const text = await readFile(path, 'utf8');
+    const document: unknown = /\.ya?ml$/.test(path) ? parseYaml(text) : JSON.parse(text);
+    const result = await importRegistry(database.db, document, {
+      mode: replace ? 'replace' : 'merge',
+      actor: 'cli',
+    });
+    // Running gateways on the same Postgres reload at once.
+    const feed = await createChangeFeed({ database, pollIntervalMs: 0 });
+    await feed.publish({ kind: 'config', id: 'cli', version: Date.now() });
+    await feed.close();
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}

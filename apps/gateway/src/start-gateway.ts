@@ -24,7 +24,7 @@ import { createWebSocketServer } from '@mcp-gateway/transport-websocket';
 import { ConfigError } from './config/index.ts';
 import { createRpcHandler } from './http/rpc-handler.ts';
 import { instrumentRouter } from './observability/instrument-router.ts';
-import type { GatewayInput, RuntimeConfig } from './config/index.ts';
+import { applyConfigFile, type ConfigFile, type GatewayInput, type RuntimeConfig } from './config/index.ts';
 import { createGatewayApp } from './http/gateway-app.ts';
 import { createUpstreamFactory } from './upstreams/upstream-factory.ts';
 import {
@@ -39,6 +39,10 @@ export interface StartGatewayOptions {
   logger?: Logger;
   /** Upstreams to apply at start (from the config file): created when missing, updated when changed, by name. */
   gateways?: readonly GatewayInput[];
+  /** The config file's catalog sections (tools, prompts, resources, virtual servers), applied with the gateways. */
+  catalog?: ConfigFile['catalog'];
+  /** Where the config came from, for messages and the audit actor [config]. */
+  configSource?: string;
   /** Kysely plugins for the registry database (tests count queries with one). */
   databasePlugins?: KyselyPlugin[];
   /** Upstream keep-alive ping interval in ms; 0 turns it off [30000]. */
@@ -63,6 +67,8 @@ export interface RunningGateway {
   metrics: Metrics;
   stats: CallStats;
   catalog: CatalogState;
+  /** Applies a (changed) config file now and tells every replica; `--watch` calls it. */
+  applyConfig(file: ConfigFile, source: string): Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -158,7 +164,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   try {
     assertDistinctNamespaces(options.gateways ?? []);
-    await applyConfiguredGateways(store, options.gateways ?? [], logger);
+    if ((options.gateways?.length ?? 0) > 0 || options.catalog) {
+      const result = await applyConfigFile(
+        database.db,
+        { gateways: [...(options.gateways ?? [])], catalog: options.catalog },
+        options.configSource ?? 'config',
+      );
+      logger.info({ ...result }, 'applied the config file');
+    }
     await catalog.load();
     const app = createGatewayApp({
       logger,
@@ -253,44 +266,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metrics,
     stats,
     catalog,
+    async applyConfig(file, source) {
+      assertDistinctNamespaces(file.gateways);
+      const result = await applyConfigFile(database.db, file, source);
+      logger.info({ ...result, source }, 'applied the config file');
+      await catalog.publish({ kind: 'config', id: source, version: Date.now() });
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** Makes the registry hold the configured upstreams: create the missing ones, update the changed ones (by name). */
-async function applyConfiguredGateways(store: GatewayStore, inputs: readonly GatewayInput[], logger: Logger) {
-  if (inputs.length === 0) return;
-  const existing = new Map((await store.list()).map((record) => [record.name, record]));
-  for (const input of inputs) {
-    const current = existing.get(input.name);
-    if (!current) {
-      await store.create(input);
-      logger.info({ gateway: input.name }, 'registered gateway from the config file');
-      continue;
-    }
-    const patch = {
-      transport: input.transport,
-      command: input.command ?? null,
-      args: input.args,
-      env: input.env,
-      cwd: input.cwd ?? null,
-      url: input.url ?? null,
-      headers: input.headers,
-      namespace: input.namespace ?? null,
-      enabled: input.enabled,
-      timeoutMs: input.timeoutMs ?? null,
-      tags: input.tags,
-    };
-    const differs = Object.entries(patch).some(
-      ([key, value]) =>
-        JSON.stringify(value ?? null) !== JSON.stringify(current[key as keyof typeof current] ?? null),
-    );
-    if (differs) {
-      await store.update(current.id, patch);
-      logger.info({ gateway: input.name }, 'updated gateway from the config file');
-    }
-  }
 }
 
 /** Two configured upstreams may not share a namespace: every one of their names would collide. */

@@ -180,3 +180,24 @@ async function startSilentServer(): Promise<{ port: number; [Symbol.asyncDispose
     },
   };
 }
+
+describe('PGlite data dir lock', () => {
+  it('refuses a second open of the same data dir while the first is open, and allows it after close', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'registry-lock-'));
+    try {
+      const first = await createDatabase({ dataDir: dir });
+      await expect(createDatabase({ dataDir: dir })).rejects.toMatchObject({ code: 'database-unreachable' });
+      // A lock left by a process that no longer exists is taken over.
+      const { writeFile } = await import('node:fs/promises');
+      await first.close();
+      await writeFile(join(dir, 'pglite', '.mcp-gateway.lock'), '999999');
+      const again = await createDatabase({ dataDir: dir });
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '@mcp-gateway/core';
@@ -110,10 +111,12 @@ interface OpenedDialect {
 async function openPglite(dataDir: string | undefined): Promise<OpenedDialect> {
   const path = dataDir === undefined ? undefined : join(dataDir, 'pglite');
   if (path !== undefined) await mkdir(path, { recursive: true });
+  const unlock = path === undefined ? () => undefined : await lockDataDir(path);
   const pglite = new PGlite(path);
   try {
     await pglite.waitReady;
   } catch (error) {
+    unlock();
     throw new RegistryError('database-unreachable', `cannot open PGlite data in ${path ?? 'memory'}`, {
       cause: error,
     });
@@ -127,8 +130,62 @@ async function openPglite(dataDir: string | undefined): Promise<OpenedDialect> {
     connection: { dialect: 'pglite', pglite },
     async close() {
       if (!pglite.closed) await pglite.close();
+      unlock();
     },
   };
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder would silently lose writes. A lock
+ * file holding the owner's pid refuses that with a clear error; a lock left by a process that died is taken over.
+ */
+const lockedHere = new Set<string>();
+
+async function lockDataDir(path: string): Promise<() => void> {
+  const lockPath = join(path, '.mcp-gateway.lock');
+  if (lockedHere.has(lockPath)) {
+    throw new RegistryError(
+      'database-unreachable',
+      `the data dir ${path} is already open in this process; close it first (PGlite allows one owner)`,
+    );
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      lockedHere.add(lockPath);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        lockedHere.delete(lockPath);
+        rmSync(lockPath, { force: true });
+        process.off('exit', release);
+      };
+      process.once('exit', release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new RegistryError(
+          'database-unreachable',
+          `the data dir ${path} is in use by another process (pid ${owner}); stop it first, or use DATABASE_URL ` +
+            '(Postgres) to run several gateway processes',
+        );
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new RegistryError('database-unreachable', `cannot lock the data dir ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(

@@ -9,6 +9,11 @@ import type { GatewayInput } from './gateway-input.ts';
 /** The upstreams a config file declares, validated, in file order (`gateways` first, then `mcpServers`). */
 export interface ConfigFile {
   gateways: GatewayInput[];
+  /**
+   * The rest of the registry when the file declares it (tool, prompt and resource entries, virtual servers), in the
+   * registry document's shape (see `exportRegistry`); validated when applied, in one transaction.
+   */
+  catalog?: { tools?: unknown[]; prompts?: unknown[]; resources?: unknown[]; virtualServers?: unknown[] };
 }
 
 const topLevelShape =
@@ -21,6 +26,10 @@ const topLevelSchema = z.looseObject(
     mcpServers: z
       .record(z.string(), z.unknown(), { error: 'mcpServers must be an object keyed by server name' })
       .optional(),
+    tools: z.array(z.unknown(), { error: 'tools must be a list' }).optional(),
+    prompts: z.array(z.unknown(), { error: 'prompts must be a list' }).optional(),
+    resources: z.array(z.unknown(), { error: 'resources must be a list' }).optional(),
+    virtualServers: z.array(z.unknown(), { error: 'virtualServers must be a list' }).optional(),
   },
   { error: `expected ${topLevelShape}` },
 );
@@ -151,8 +160,9 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       cause: document.error,
     });
   }
-  const { gateways = [], mcpServers } = document.data;
-  if (document.data.gateways === undefined && mcpServers === undefined) {
+  const { gateways = [], mcpServers, tools, prompts, resources, virtualServers } = document.data;
+  const hasCatalog = [tools, prompts, resources, virtualServers].some((part) => part !== undefined);
+  if (document.data.gateways === undefined && mcpServers === undefined && !hasCatalog) {
     throw new ConfigError('config-invalid', `config file ${path}: expected ${topLevelShape}`);
   }
 
@@ -188,5 +198,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
     seen.set(parsed.gateway.name, where);
     result.push(parsed.gateway);
   }
-  return { gateways: result };
+  return hasCatalog
+    ? { gateways: result, catalog: { tools, prompts, resources, virtualServers } }
+    : { gateways: result };
 }

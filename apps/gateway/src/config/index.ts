@@ -21,3 +21,4 @@ export {
   logLevels,
   type RuntimeConfig,
 } from './runtime-config.ts';
+export { applyConfigFile, configDocument } from './apply-config.ts';

@@ -10,6 +10,7 @@ import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-ht
 import type { CatalogState } from '../catalog/catalog-state.ts';
 import type { UpstreamManager } from '../upstreams/upstream-manager.ts';
 import type { VirtualServerEndpoints } from './virtual-server-endpoints.ts';
+import { createConfigRoutes } from './config-routes.ts';
 import { createGatewaysRoutes } from './gateways-routes.ts';
 import { renderRestError, restError } from './rest-error.ts';
 
@@ -82,7 +83,8 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.use('/v1/*', async (c, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
+      const yamlAllowed = c.req.path === '/v1/config' && /^application\/(x-)?yaml\s*(;|$)/i.test(type);
+      if (!/^application\/json\s*(;|$)/i.test(type) && !yamlAllowed) {
         return restError(c, 415, {
           code: 'invalid-input',
           message: 'send the body as JSON with Content-Type: application/json',
@@ -141,6 +143,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
+  app.route('/v1/config', createConfigRoutes({ db, publish: (change) => options.catalog.publish(change) }));
   app.route(
     '/v1/gateways',
     createGatewaysRoutes({
