@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     // Libraries speak Web standards; only apps compose them with Hono.
     files: ['packages/**/*.ts'],
-    ignores: ['packages/testing/**', '**/*.test.ts'],
+    ignores: ['packages/testing/**', '**/*.test.ts', '**/*.test-support.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
