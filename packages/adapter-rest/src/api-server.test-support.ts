@@ -5,7 +5,6 @@ import type { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { createRestUpstream, type RestUpstreamOptions } from './rest-upstream.ts';
 import type { RestUpstream } from './rest-upstream.ts';
-/* eslint-enable no-restricted-imports */
 
 /** A Hono app served on a loopback address with an ephemeral port, counting TCP connections. */
 export interface ApiServer extends AsyncDisposable {
