@@ -73,8 +73,10 @@ export default tseslint.config(
       'packages/transport-*/src/**/*.ts',
       'packages/federation/src/**/*.ts',
       'packages/adapter-*/src/**/*.ts',
+      'packages/auth/src/**/*.ts',
+      'packages/observability/src/**/*.ts',
     ],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-support.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
