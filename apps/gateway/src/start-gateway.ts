@@ -9,7 +9,9 @@ import {
   type Database,
   type GatewayStore,
 } from '@mcp-gateway/registry';
+import { createRestUpstream, parseOutboundAllowList } from '@mcp-gateway/adapter-rest';
 import { createCatalogState, type CatalogState } from './catalog/catalog-state.ts';
+import { createLocalUpstream } from './catalog/local-upstream.ts';
 import { createVirtualServerEndpoints } from './http/virtual-server-endpoints.ts';
 import {
   createCallStats,
@@ -132,10 +134,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
   const rpc = createRpcHandler({ router: served, logger: logger.child({ component: 'rpc' }) });
   const feed = await createChangeFeed({ database, logger: logger.child({ component: 'change-feed' }) });
+  const local = createLocalUpstream();
+  const rest = createRestUpstream({
+    id: 'rest',
+    name: 'rest',
+    tools: [],
+    outboundAllow: parseOutboundAllowList(options.env ?? process.env),
+    logger: logger.child({ component: 'rest-tools' }),
+  });
   const catalog = createCatalogState({
     database,
     feed,
     manager,
+    local,
+    rest,
     logger: logger.child({ component: 'catalog' }),
   });
   const virtualServers = createVirtualServerEndpoints({
@@ -248,6 +260,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await catalog.close();
       await feed.close();
       await manager.close();
+      await rest.close();
       router.close();
       await tracing.shutdown();
       await database.close();

@@ -16,11 +16,13 @@ import {
   type Database,
   type RegistryContents,
 } from '@mcp-gateway/registry';
+import type { RestUpstream, ToolDefinition } from '@mcp-gateway/adapter-rest';
 import {
   effectiveNamespace,
   type MemberOverrides,
   type UpstreamManager,
 } from '../upstreams/upstream-manager.ts';
+import type { LocalUpstream } from './local-upstream.ts';
 
 /** Options of {@link createCatalogState}. */
 export interface CatalogStateOptions {
@@ -28,6 +30,10 @@ export interface CatalogStateOptions {
   feed: ChangeFeed;
   manager: UpstreamManager;
   logger: Logger;
+  /** Serves local prompts and static resources. */
+  local: LocalUpstream;
+  /** Serves REST, OpenAPI and command tools (adapter-rest). */
+  rest: RestUpstream;
   /** Changes closer together than this are applied as one reload [50]. */
   reloadDebounceMs?: number;
 }
@@ -74,29 +80,48 @@ export function createCatalogState(options: CatalogStateOptions) {
       }
       return found;
     };
+    const LOCAL = '\u0000local';
     for (const tool of next.tools) {
-      if (!tool.gatewayId) continue;
+      const gatewayId = tool.gatewayId ?? LOCAL;
       const override: ItemOverride = {
         alias: tool.alias,
         enabled: tool.enabled,
         description: tool.descriptionOverride,
         annotations: tool.annotationsOverride,
       };
-      if (hasEffect(override)) entry(tool.gatewayId).tools.set(tool.originalName, override);
+      if (hasEffect(override)) entry(gatewayId).tools.set(tool.originalName, override);
     }
     for (const prompt of next.prompts) {
-      if (!prompt.gatewayId) continue;
+      const gatewayId = prompt.gatewayId ?? LOCAL;
       const override: ItemOverride = {
         alias: prompt.alias,
         enabled: prompt.enabled,
         description: prompt.descriptionOverride,
       };
-      if (hasEffect(override)) entry(prompt.gatewayId).prompts.set(prompt.originalName, override);
+      if (hasEffect(override)) entry(gatewayId).prompts.set(prompt.originalName, override);
     }
     for (const resource of next.resources) {
-      if (!resource.gatewayId || resource.enabled) continue;
-      entry(resource.gatewayId).resources.set(resource.uri, { enabled: false });
+      if (resource.enabled) continue;
+      entry(resource.gatewayId ?? LOCAL).resources.set(resource.uri, { enabled: false });
     }
+    // The gateway's own items: local prompts and resources, and REST/command tools, unprefixed and listed first.
+    options.local.setItems({
+      prompts: next.prompts.filter((p) => !p.gatewayId),
+      resources: next.resources.filter((r) => !r.gatewayId),
+    });
+    const adapterTools = next.tools.filter(
+      (t) => !t.gatewayId && (t.integration === 'rest' || t.integration === 'command'),
+    );
+    try {
+      options.rest.replaceTools(adapterTools.map((t) => t.integrationConfig as unknown as ToolDefinition));
+    } catch (error) {
+      logger.error({ err: describeError(error) }, 'REST and command tools could not be loaded');
+    }
+    const localOverrides = overrides.get(LOCAL);
+    manager.setExtraMembers([
+      { upstream: options.local, namespace: '', overrides: localOverrides },
+      { upstream: options.rest, namespace: '', overrides: localOverrides },
+    ]);
     manager.reconcile(next.gateways, overrides);
 
     // Virtual servers: members → names in the full catalog (alias or namespace__name), then the member's alias.

@@ -10,7 +10,18 @@ import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-ht
 import type { CatalogState } from '../catalog/catalog-state.ts';
 import type { UpstreamManager } from '../upstreams/upstream-manager.ts';
 import type { VirtualServerEndpoints } from './virtual-server-endpoints.ts';
+import { GatewayError } from '@mcp-gateway/core';
+import {
+  createPromptStore,
+  createResourceStore,
+  createToolStore,
+  createVirtualServerStore,
+} from '@mcp-gateway/registry';
+import { adapterToolInput, createAdminActions, parseToolDefinition } from './admin-actions.ts';
+import { createCatalogRoutes } from './catalog-routes.ts';
 import { createConfigRoutes } from './config-routes.ts';
+import { createApiDocsRoutes } from './docs-page.ts';
+import { createServersRoutes, createTagsRoutes } from './servers-routes.ts';
 import { createGatewaysRoutes } from './gateways-routes.ts';
 import { renderRestError, restError } from './rest-error.ts';
 
@@ -143,7 +154,48 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
-  app.route('/v1/config', createConfigRoutes({ db, publish: (change) => options.catalog.publish(change) }));
+  const publish = (change: Parameters<CatalogState['publish']>[0]) => options.catalog.publish(change);
+  app.route('/v1/config', createConfigRoutes({ db, publish }));
+  const tools = createToolStore({ db });
+  const catalogRoutes = createCatalogRoutes({
+    tools,
+    prompts: createPromptStore({ db }),
+    resources: createResourceStore({ db }),
+    publish,
+    logger,
+    createTool: async (body) => {
+      const parsed = parseToolDefinition(body);
+      if (!parsed.ok) {
+        const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        throw new GatewayError(
+          'invalid-input',
+          `invalid ${String(body.integration)} tool: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
+          { details },
+        );
+      }
+      return tools.create(adapterToolInput(parsed.definition, (body as { tags?: string[] }).tags ?? []));
+    },
+  });
+  // Admin actions first, so /v1/tools/:id/invoke is not taken by a tool id route.
+  app.route('/v1', createAdminActions({ router, manager, gateways: store, tools, publish }));
+  app.route('/v1/tools', catalogRoutes.tools);
+  app.route('/v1/prompts', catalogRoutes.prompts);
+  app.route('/v1/resources', catalogRoutes.resources);
+  app.route(
+    '/v1/servers',
+    createServersRoutes({
+      servers: createVirtualServerStore({ db }),
+      publish,
+      logger,
+      endpointsOf: (id) => ({
+        mcp: `/servers/${id}/mcp`,
+        sse: `/servers/${id}/sse`,
+        ws: `/servers/${id}/ws`,
+      }),
+    }),
+  );
+  app.route('/v1/tags', createTagsRoutes({ db }));
+  app.route('/', createApiDocsRoutes({ title: 'MCP Gateway', version: '0.1.0' }));
   app.route(
     '/v1/gateways',
     createGatewaysRoutes({

@@ -50,6 +50,8 @@ export interface UpstreamManager {
   /** Adds or updates one record; the upstream is restarted only when its connection settings changed. */
   upsert(record: GatewayRecord): void;
   remove(id: string): Promise<void>;
+  /** Closes and reopens a gateway's connection, which re-lists its whole catalog. */
+  refresh(id: string): Promise<void>;
   status(id: string): GatewayRuntimeStatus | undefined;
   /** Whether the first load has happened. */
   loaded(): boolean;
@@ -189,6 +191,14 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
 
     setExtraMembers(members) {
       extraMembers = members;
+      publish();
+    },
+
+    async refresh(id) {
+      const entry = entries.get(id);
+      if (!entry) return;
+      await stop(entry);
+      entries.set(id, { record: entry.record, ...startUpstream(entry.record) });
       publish();
     },
 
