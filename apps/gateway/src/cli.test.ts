@@ -109,3 +109,85 @@ describe('mcp-gateway CLI', () => {
     });
   }
 });
+
+describe('mcp-gateway export, import and --watch', () => {
+  it('imports a registry document, exports it back, and refuses a second process on the same data dir', async () => {
+    const dir = await tempDir();
+    const data = join(dir, 'data');
+    const document = join(dir, 'registry.yaml');
+    await writeFile(
+      document,
+      [
+        'version: 1',
+        'gateways:',
+        '  - { name: remote, transport: streamable-http, url: "http://127.0.0.1:9/mcp" }',
+        'tools: []',
+        'resources: []',
+        'prompts:',
+        '  - name: welcome',
+        '    template:',
+        '      messages: [{ role: user, text: "Welcome, {{who}}!" }]',
+        '      arguments: [{ name: who, required: true }]',
+        'virtualServers: []',
+        '',
+      ].join('\n'),
+    );
+    const imported = runCli(['import', document, '--data-dir', data]);
+    expect((await imported.exited).code).toBe(0);
+    expect(JSON.parse(imported.stdout())).toMatchObject({ created: 2 });
+
+    const exported = runCli(['export', '--data-dir', data]);
+    expect((await exported.exited).code).toBe(0);
+    const out = JSON.parse(exported.stdout()) as {
+      gateways: Array<{ name: string }>;
+      prompts: Array<{ name: string }>;
+    };
+    expect(out.gateways.map((g) => g.name)).toEqual(['remote']);
+    expect(out.prompts.map((p) => p.name)).toEqual(['welcome']);
+
+    const first = runCli(['start', '--port', '0', '--data-dir', data]);
+    await waitFor(
+      'the first gateway',
+      () => /http:\/\/127\.0\.0\.1:\d+\/mcp/.exec(first.stdout())?.[0],
+      30_000,
+    );
+    const second = runCli(['start', '--port', '0', '--data-dir', data]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toContain('is in use by another process');
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+  });
+
+  it('--watch applies a changed config file without a restart', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'gateways.json');
+    await writeFile(file, JSON.stringify({ gateways: [] }));
+    const run = runCli([
+      'start',
+      '--port',
+      '0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--config',
+      file,
+      '--watch',
+    ]);
+    const url = await waitFor('the URL', () => /http:\/\/127\.0\.0\.1:\d+/.exec(run.stdout())?.[0], 30_000);
+    await writeFile(
+      file,
+      JSON.stringify({
+        gateways: [{ name: 'late', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp' }],
+      }),
+    );
+    await waitFor(
+      'the new gateway in the API',
+      async () => {
+        const body = (await (await fetch(`${url}/v1/gateways`)).json()) as { items: Array<{ name: string }> };
+        return body.items.some((g) => g.name === 'late') ? true : undefined;
+      },
+      15_000,
+    );
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+});

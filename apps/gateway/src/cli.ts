@@ -3,7 +3,15 @@ import { watch } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { createChangeFeed, createDatabase, exportRegistry, importRegistry } from '@mcp-gateway/registry';
+import { importOpenApi } from '@mcp-gateway/adapter-rest';
+import {
+  createChangeFeed,
+  createDatabase,
+  createToolStore,
+  exportRegistry,
+  importRegistry,
+} from '@mcp-gateway/registry';
+import { applyOpenApiImport } from './http/admin-actions.ts';
 import { describeError } from '@mcp-gateway/core';
 import { closeAllStdioProcesses, killAllStdioProcesses, runWrapperCli } from '@mcp-gateway/transport-stdio';
 import {
@@ -20,6 +28,7 @@ import { startGateway } from './start-gateway.ts';
 const USAGE = `Usage: mcp-gateway [start] [options]
        mcp-gateway export [--format json|yaml] [--output FILE] [options]
        mcp-gateway import FILE [--replace] [options]
+       mcp-gateway import-openapi FILE|URL --source NAME [--base-url URL] [--include-tag TAG]... [options]
        mcp-gateway wrapper --url URL [--header "K: V"]...
        mcp-gateway sample-server
 
@@ -28,6 +37,8 @@ Commands:
   export           Print (or write) the whole registry as JSON or YAML: gateways, tools, prompts, resources, servers.
   import           Apply a registry document in one transaction (merge; --replace deletes what it does not list).
                    With the embedded database, stop the gateway first (or use PUT /v1/config while it runs).
+  import-openapi   Turn an OpenAPI 3.x (or Swagger 2.0) spec into REST tools; a re-import of the same --source
+                   updates them in place and prints what changed (or POST /v1/openapi/import while it runs).
   wrapper          Bridge a stdio-only MCP client (Claude Desktop) to a gateway URL: stdin/stdout ↔ streamable HTTP.
   sample-server    Run the sample MCP server on stdio (what --sample registers).
 
@@ -50,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === 'wrapper') return runWrapperCli(rest);
   if (first === 'export' || first === 'import') return registryCommand(first, rest);
+  if (first === 'import-openapi') return importOpenApiCommand(rest);
   if (first === 'sample-server') {
     await runSampleServer();
     return -1;
@@ -204,6 +216,47 @@ async function registryCommand(command: 'export' | 'import', argv: string[]): Pr
     await feed.publish({ kind: 'config', id: 'cli', version: Date.now() });
     await feed.close();
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+/** `mcp-gateway import-openapi FILE|URL --source NAME`: an OpenAPI spec as REST tools, straight into the registry. */
+async function importOpenApiCommand(argv: string[]): Promise<number> {
+  const values = (flag: string): string[] => {
+    const found: string[] = [];
+    for (let index = argv.indexOf(flag); index !== -1; index = argv.indexOf(flag)) {
+      const value = argv[index + 1];
+      if (value !== undefined) found.push(value);
+      argv.splice(index, 2);
+    }
+    return found;
+  };
+  const source = values('--source')[0];
+  const baseUrl = values('--base-url')[0];
+  const tags = values('--include-tag');
+  const location = argv[0] !== undefined && !argv[0].startsWith('--') ? argv.shift() : undefined;
+  if (location === undefined || source === undefined) {
+    throw new ConfigError('config-invalid', 'import-openapi needs FILE|URL and --source NAME');
+  }
+  const spec = /^https?:\/\//.test(location)
+    ? await (await fetch(location)).text()
+    : await readFile(location, 'utf8');
+  const imported = importOpenApi(spec, { baseUrl, ...(tags.length > 0 ? { include: { tags } } : {}) });
+  const config = loadRuntimeConfig({ argv, env: process.env });
+  const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const feed = await createChangeFeed({ database, pollIntervalMs: 0 });
+    const report = await applyOpenApiImport({
+      tools: createToolStore({ db: database.db }),
+      source,
+      imported: imported.tools,
+      warnings: imported.warnings,
+      publish: (change) => feed.publish(change),
+    });
+    await feed.close();
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
     await database.close();

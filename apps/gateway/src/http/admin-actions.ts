@@ -54,9 +54,7 @@ export function parseToolDefinition(
   const { integration, ...rest } = body;
   const schema = integration === 'command' ? commandToolDefinitionSchema : restToolDefinitionSchema;
   const parsed = schema.safeParse(integration === 'command' ? { kind: 'command', ...rest } : rest);
-  return parsed.success
-    ? { ok: true, definition: parsed.data }
-    : { ok: false, error: parsed.error };
+  return parsed.success ? { ok: true, definition: parsed.data } : { ok: false, error: parsed.error };
 }
 
 /** The tool record for a REST or command tool: the adapter definition beside the MCP tool it is listed as. */
