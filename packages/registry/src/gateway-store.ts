@@ -6,7 +6,7 @@ import { checkWriteOptions, explainMissedWrite, json } from './store-support.ts'
 import type { WriteOptions } from './store-support.ts';
 
 /** How the gateway reaches an upstream MCP server. */
-export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse';
+export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse' | 'websocket';
 
 /** One registered upstream MCP server, as the store returns it. Absent optional values are `undefined`. */
 export interface GatewayRecord {

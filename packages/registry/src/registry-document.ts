@@ -263,7 +263,7 @@ const nameText = text({
   message: 'must start with a letter or digit and contain only letters, digits, spaces, ".", "_" and "-"',
 });
 
-const transports = ['stdio', 'streamable-http', 'sse'] as const;
+const transports = ['stdio', 'streamable-http', 'sse', 'websocket'] as const;
 
 const httpUrl: Check = (value, path, issues) => {
   text()(value, path, issues);
@@ -274,8 +274,8 @@ const httpUrl: Check = (value, path, issues) => {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    issues.push({ path, message: 'must be an http:// or https:// URL' });
+  if (url === undefined || !['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+    issues.push({ path, message: 'must be an http(s):// or ws(s):// URL' });
   }
 };
 

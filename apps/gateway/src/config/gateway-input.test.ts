@@ -106,11 +106,15 @@ describe('gatewayInputSchema', () => {
     ],
     [{ name: 'x', command: 'x' }, 'transport: transport is required'],
     [
-      { ...stdio, transport: 'websocket' },
-      'transport: transport must be one of "stdio", "streamable-http", "sse"',
+      { ...stdio, transport: 'carrier-pigeon' },
+      'transport: transport must be one of "stdio", "streamable-http", "sse", "websocket"',
     ],
-    [{ ...http, url: 'ftp://example.com/x' }, 'url: url must be an http:// or https:// URL'],
-    [{ ...http, url: 'not a url' }, 'url: url must be an http:// or https:// URL'],
+    [{ ...http, url: 'ftp://example.com/x' }, 'url: url must be an http(s):// URL (ws(s):// for websocket)'],
+    [{ ...http, url: 'not a url' }, 'url: url must be an http(s):// URL (ws(s):// for websocket)'],
+    [
+      { ...http, url: 'ws://example.com/x' },
+      'url: url must be an http:// or https:// URL when transport is "streamable-http"',
+    ],
     [
       { ...stdio, namespace: 'has space' },
       'namespace: namespace must be empty (no prefix) or 1 to 32 letters, digits, "_" or "-"',

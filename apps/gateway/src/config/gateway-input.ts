@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The transports an upstream MCP server can be reached over. */
-export const gatewayTransports = ['stdio', 'streamable-http', 'sse'] as const;
+export const gatewayTransports = ['stdio', 'streamable-http', 'sse', 'websocket'] as const;
 
 /** One of {@link gatewayTransports}. */
 export type GatewayTransport = (typeof gatewayTransports)[number];
@@ -44,7 +44,10 @@ const fields = {
     { error: 'env must be an object of string values' },
   ),
   cwd: z.string({ error: typeError('cwd', 'a string') }).min(1, 'cwd must not be empty'),
-  url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL' }),
+  url: z.url({
+    protocol: /^(https?|wss?)$/,
+    error: 'url must be an http(s):// URL (ws(s):// for websocket)',
+  }),
   headers: z.record(
     z.string().regex(headerNamePattern, 'header names must be valid HTTP header names'),
     z
@@ -106,6 +109,19 @@ function checkTransportFields(value: TransportFields, context: z.RefinementCtx):
   const required: Array<keyof TransportFields> = transport === 'stdio' ? ['command'] : ['url'];
   const forbidden: Array<keyof TransportFields> =
     transport === 'stdio' ? ['url', 'headers'] : ['command', 'args', 'env', 'cwd'];
+  if (typeof value.url === 'string' && transport !== 'stdio') {
+    const websocketUrl = /^wss?:/i.test(value.url);
+    if (websocketUrl !== (transport === 'websocket')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          transport === 'websocket'
+            ? 'url must be a ws:// or wss:// URL when transport is "websocket"'
+            : `url must be an http:// or https:// URL when transport is "${transport}"`,
+      });
+    }
+  }
   for (const field of required) {
     if (!isPresent(value[field])) {
       context.addIssue({

@@ -7,6 +7,7 @@ import type { Logger, Upstream } from '@mcp-gateway/core';
 import { createMcpUpstream } from '@mcp-gateway/federation';
 import type { GatewayRecord } from '@mcp-gateway/registry';
 import { createStdioClientTransport } from '@mcp-gateway/transport-stdio';
+import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
 
 /** Options of {@link createUpstreamFactory}. */
 export interface UpstreamFactoryOptions {
@@ -52,6 +53,9 @@ function openTransport(record: GatewayRecord, options: UpstreamFactoryOptions): 
         requestInit: { headers: record.headers },
         fetch: options.fetch,
       });
+    case 'websocket':
+      if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
+      return createWebSocketClientTransport({ url: record.url, headers: record.headers, logger });
     case 'sse':
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
       return new SSEClientTransport(new URL(record.url), {
