@@ -51,6 +51,8 @@ export interface StartGatewayOptions {
   keepAliveMs?: number;
   /** Items per page of merged lists [1000]. */
   pageSize?: number;
+  /** Largest upstream response accepted [32 MiB]; beyond it the call fails naming the upstream. */
+  maxUpstreamResponseBytes?: number;
   /** Environment read for OpenTelemetry (`OTEL_*`) [process.env]. */
   env?: Record<string, string | undefined>;
 }
@@ -112,6 +114,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       logger: logger.child({ component: 'upstream' }),
       defaultTimeoutMs: config.upstreamTimeoutMs,
       fetch: tracing.enabled ? tracing.injectFetch(globalThis.fetch) : undefined,
+      maxResponseBytes: options.maxUpstreamResponseBytes,
       keepAliveMs: options.keepAliveMs,
     }),
   });

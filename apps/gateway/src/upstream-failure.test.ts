@@ -41,7 +41,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A streamable-HTTP "server" that handshakes and lists correctly, then answers tools/call with garbage. */
+/**
+ * A streamable-HTTP "server" that handshakes and lists correctly, then answers tools/call with garbage: `broken`
+ * gets truncated JSON, `huge` a 50 MiB result, `stranger` a response with an id nobody asked for.
+ */
 async function startGarbageServer(): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     let body = '';
@@ -51,7 +54,7 @@ async function startGarbageServer(): Promise<{ url: string; server: Server }> {
         res.writeHead(405).end();
         return;
       }
-      const message = JSON.parse(body) as { id?: number; method: string };
+      const message = JSON.parse(body) as { id?: number; method: string; params?: { name?: string } };
       const reply = (result: unknown) => {
         res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'garbage-session' });
         res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
@@ -64,8 +67,31 @@ async function startGarbageServer(): Promise<{ url: string; server: Server }> {
             serverInfo: { name: 'garbage', version: '1' },
           });
         case 'tools/list':
-          return reply({ tools: [{ name: 'broken', inputSchema: { type: 'object' } }] });
+          return reply({
+            tools: ['broken', 'huge', 'stranger'].map((name) => ({ name, inputSchema: { type: 'object' } })),
+          });
         case 'tools/call':
+          if (message.params?.name === 'huge') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.write(`{"jsonrpc":"2.0","id":${message.id},"result":{"content":[{"type":"text","text":"`);
+            const chunk = 'x'.repeat(1024 * 1024);
+            let sent = 0;
+            const pump = () => {
+              while (sent < 50 && res.write(chunk)) sent += 1;
+              if (sent < 50)
+                res.once('drain', () => {
+                  sent += 1;
+                  pump();
+                });
+              else res.end('"}]}}');
+            };
+            res.on('error', () => undefined);
+            return pump();
+          }
+          if (message.params?.name === 'stranger') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            return res.end(JSON.stringify({ jsonrpc: '2.0', id: 999_999, result: { content: [] } }));
+          }
           res.writeHead(200, { 'content-type': 'application/json' });
           return res.end('{"jsonrpc": "2.0", "id": ');
         default:
@@ -182,6 +208,7 @@ describe('failure is contained', () => {
     const config = await testConfig();
     const gateway = await startGateway({
       config,
+      maxUpstreamResponseBytes: 1024 * 1024,
       gateways: [http('junk', garbage.url, { timeoutMs: 1_000 }), stdio('fine')],
     });
     cleanups.push(
@@ -193,6 +220,13 @@ describe('failure is contained', () => {
     cleanups.push(() => client.close());
 
     await expect(client.callTool({ name: 'junk__broken', arguments: {} })).rejects.toThrow(/upstream "junk"/);
+    // A 50 MiB result is cut at the limit (1 MiB here): an error naming the upstream, the gateway unharmed.
+    await expect(client.callTool({ name: 'junk__huge', arguments: {} })).rejects.toThrow(/upstream "junk"/);
+    // An answer with an id nobody asked for is dropped; the caller gets a timeout naming the upstream.
+    await expect(client.callTool({ name: 'junk__stranger', arguments: {} })).rejects.toMatchObject({
+      code: -32001,
+      message: expect.stringContaining('upstream "junk" did not answer tools/call'),
+    });
     expect(text(await client.callTool({ name: 'fine__whoami', arguments: {} }))).toBe('fine');
   });
 

@@ -2,3 +2,4 @@
 // Anything exported here is public; named exports only.
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.ts';
 export { createMcpUpstream, toRpcError, type McpUpstreamOptions } from './mcp-upstream.ts';
+export { createLimitedFetch } from './limited-fetch.ts';

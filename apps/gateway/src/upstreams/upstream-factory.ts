@@ -4,7 +4,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import type { Logger, Upstream } from '@mcp-gateway/core';
-import { createMcpUpstream } from '@mcp-gateway/federation';
+import { createLimitedFetch, createMcpUpstream } from '@mcp-gateway/federation';
 import type { GatewayRecord } from '@mcp-gateway/registry';
 import { createStdioClientTransport } from '@mcp-gateway/transport-stdio';
 import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
@@ -18,10 +18,18 @@ export interface UpstreamFactoryOptions {
   keepAliveMs?: number;
   /** The fetch HTTP upstreams use (tracing wraps it to propagate `traceparent`) [globalThis.fetch]. */
   fetch?: typeof globalThis.fetch;
+  /** Largest upstream response body (HTTP) or message (stdio, WebSocket) [32 MiB]. */
+  maxResponseBytes?: number;
 }
 
 /** Builds the live {@link Upstream} for a registry record: one pooled MCP session over the record's transport. */
 export function createUpstreamFactory(options: UpstreamFactoryOptions): (record: GatewayRecord) => Upstream {
+  const maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
+  const limited: UpstreamFactoryOptions = {
+    ...options,
+    maxResponseBytes,
+    fetch: createLimitedFetch(maxResponseBytes, options.fetch ?? globalThis.fetch),
+  };
   return (record) =>
     createMcpUpstream({
       id: record.id,
@@ -30,7 +38,7 @@ export function createUpstreamFactory(options: UpstreamFactoryOptions): (record:
       timeoutMs: record.timeoutMs ?? options.defaultTimeoutMs,
       connectTimeoutMs: Math.max(record.timeoutMs ?? options.defaultTimeoutMs, 10_000),
       keepAliveMs: options.keepAliveMs,
-      connect: () => openTransport(record, options),
+      connect: () => openTransport(record, limited),
     });
 }
 
@@ -46,6 +54,7 @@ function openTransport(record: GatewayRecord, options: UpstreamFactoryOptions): 
         cwd: record.cwd,
         name: record.name,
         logger,
+        maxMessageBytes: options.maxResponseBytes,
       });
     case 'streamable-http':
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
@@ -55,7 +64,12 @@ function openTransport(record: GatewayRecord, options: UpstreamFactoryOptions): 
       });
     case 'websocket':
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
-      return createWebSocketClientTransport({ url: record.url, headers: record.headers, logger });
+      return createWebSocketClientTransport({
+        url: record.url,
+        headers: record.headers,
+        logger,
+        maxMessageBytes: options.maxResponseBytes,
+      });
     case 'sse':
       if (!record.url) throw new Error(`gateway "${record.name}" has no url`);
       return new SSEClientTransport(new URL(record.url), {
