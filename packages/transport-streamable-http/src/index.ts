@@ -5,3 +5,4 @@ export {
   type StreamableHttpHandler,
   type StreamableHttpHandlerOptions,
 } from './streamable-http-handler.ts';
+export { createBoundedEventStore, type BoundedEventStoreOptions } from './bounded-event-store.ts';

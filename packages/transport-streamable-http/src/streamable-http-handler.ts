@@ -8,6 +8,7 @@ import {
   type Server,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
+import { createBoundedEventStore } from './bounded-event-store.ts';
 import { boundEventStream } from './bounded-event-stream.ts';
 import {
   checkHostAndOrigin,
@@ -46,6 +47,11 @@ export interface StreamableHttpHandlerOptions {
   generateSessionId?: () => string;
   /** Bytes an SSE stream may queue for a client that does not read before it is closed [8 MiB]. */
   maxBufferedBytes?: number;
+  /**
+   * Resumable streams for 2025-11-25 clients: event ids, a priming event and `Last-Event-ID` replay of the stream
+   * that broke, from a bounded per-session store [true]. Costs an extra SSE event per request.
+   */
+  resumable?: boolean;
   /**
    * HMAC key (≥ 32 bytes) sealing the `requestState` of 2026-07-28 multi-round-trip calls [random per process: the
    * calls themselves live in this process, so a retry must reach it anyway].
@@ -193,6 +199,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     let sessionId: string | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: generateSessionId,
+      ...(options.resumable === false ? {} : { eventStore: createBoundedEventStore(), retryInterval: 1000 }),
       maxRequestBodySize: maxBodyBytes,
       onsessioninitialized: (id) => {
         sessionId = id;
