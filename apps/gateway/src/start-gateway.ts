@@ -3,6 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { KyselyPlugin } from 'kysely';
 import { createRouter, createSessionServer, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
 import {
+  createAuditStore,
   createChangeFeed,
   createDatabase,
   createGatewayStore,
@@ -14,9 +15,11 @@ import { createCatalogState, type CatalogState } from './catalog/catalog-state.t
 import { createLocalUpstream } from './catalog/local-upstream.ts';
 import { createVirtualServerEndpoints } from './http/virtual-server-endpoints.ts';
 import {
+  createAuditLog,
   createCallStats,
   createMetrics,
   createTracing,
+  type AuditLog,
   type CallStats,
   type Metrics,
 } from '@mcp-gateway/observability';
@@ -70,6 +73,7 @@ export interface RunningGateway {
   manager: UpstreamManager;
   metrics: Metrics;
   stats: CallStats;
+  audit: AuditLog;
   catalog: CatalogState;
   /** Applies a (changed) config file now and tells every replica; `--watch` calls it. */
   applyConfig(file: ConfigFile, source: string): Promise<void>;
@@ -100,11 +104,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     env: options.env ?? process.env,
     logger: logger.child({ component: 'tracing' }),
   });
+  const auditStore = createAuditStore({ db: database.db });
+  const audit = createAuditLog({
+    write: (entries) => auditStore.insertMany(entries),
+    logger: logger.child({ component: 'audit' }),
+  });
   const router = createRouter({
     logger: logger.child({ component: 'router' }),
     pageSize: options.pageSize,
     // Tracing last: a span opened before another hook refuses the call would never end.
-    hooks: [metrics.hooks, stats.hooks, tracing.hooks],
+    hooks: [metrics.hooks, stats.hooks, audit.hooks, tracing.hooks],
   });
   const served = instrumentRouter(router, { logger: logger.child({ component: 'mcp' }), metrics, tracing });
   const manager = createUpstreamManager({
@@ -201,6 +210,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       stats,
       catalog,
       virtualServers,
+      audit,
+      auditStore,
       allowedHosts,
       allowedOrigins: config.allowedOrigins,
     });
@@ -265,6 +276,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await manager.close();
       await rest.close();
       router.close();
+      await audit.close();
       await tracing.shutdown();
       await database.close();
     })();
@@ -281,6 +293,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     manager,
     metrics,
     stats,
+    audit,
     catalog,
     async applyConfig(file, source) {
       assertDistinctNamespaces(file.gateways);

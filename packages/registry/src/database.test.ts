@@ -34,7 +34,7 @@ for (const dialect of dialects) {
       const { db } = track(await createDatabase({ databaseUrl, migrate: false, plugins: [counter] }));
       expect(counter.count()).toBe(0); // opening (including the reachability check) issues no Kysely query
 
-      expect(await migrateToLatest(db)).toEqual({ applied: ['0001_gateways', '0002_catalog'] });
+      expect(await migrateToLatest(db)).toEqual({ applied: ['0001_gateways', '0002_catalog', '0003_audit'] });
       expect(counter.count()).toBeGreaterThan(0);
       await createGatewayStore({ db }).create({ name: 'kept', transport: 'stdio', command: 'a' });
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
@@ -87,7 +87,7 @@ describe('database on postgres only', () => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         databases[0]!.db,
       );
-      expect(rows).toEqual([{ name: '0001_gateways' }, { name: '0002_catalog' }]);
+      expect(rows).toEqual([{ name: '0001_gateways' }, { name: '0002_catalog' }, { name: '0003_audit' }]);
     } finally {
       await Promise.all(databases.map((database) => database.close()));
     }
@@ -198,6 +198,45 @@ describe('PGlite data dir lock', () => {
       await again.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('audit store', () => {
+  it('writes entries in a batch and reads them back newest first, filtered', async () => {
+    const database = await createDatabase();
+    try {
+      const { createAuditStore } = await import('./audit-store.ts');
+      const audit = createAuditStore({ db: database.db });
+      await audit.insertMany([
+        {
+          at: new Date('2026-01-01T00:00:00Z'),
+          kind: 'change',
+          actor: 'ada',
+          entityType: 'gateway',
+          entityId: 'g1',
+          action: 'create',
+          after: { name: 'x' },
+        },
+        {
+          at: new Date('2026-01-01T00:00:01Z'),
+          kind: 'tool-call',
+          tool: 'x__echo',
+          upstream: 'x',
+          outcome: 'ok',
+          durationMs: 1.5,
+          argumentsHash: 'abc',
+        },
+      ]);
+      const all = await audit.query();
+      expect(all.items.map((e) => e.kind)).toEqual(['tool-call', 'change']);
+      const changes = await audit.query({ kind: 'change', actor: 'ada' });
+      expect(changes.items).toEqual([expect.objectContaining({ entityId: 'g1', after: { name: 'x' } })]);
+      const paged = await audit.query({ limit: 1 });
+      expect(paged.items).toHaveLength(1);
+      expect((await audit.query({ before: paged.nextBefore })).items.map((e) => e.kind)).toEqual(['change']);
+    } finally {
+      await database.close();
     }
   });
 });

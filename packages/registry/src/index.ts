@@ -103,3 +103,4 @@ export type {
   VirtualServerMembersTable,
   VirtualServersTable,
 } from './registry-database.ts';
+export { createAuditStore, type AuditQuery, type AuditRecord, type AuditStore } from './audit-store.ts';

@@ -3,6 +3,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { Migrator } from 'kysely/migration';
 import { gatewaysMigration } from './migrations/0001-gateways.ts';
 import { catalogMigration } from './migrations/0002-catalog.ts';
+import { auditMigration } from './migrations/0003-audit.ts';
 import { RegistryError } from './registry-error.ts';
 import type { RegistryDatabase } from './registry-database.ts';
 
@@ -13,6 +14,7 @@ import type { RegistryDatabase } from './registry-database.ts';
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_gateways': gatewaysMigration,
   '0002_catalog': catalogMigration,
+  '0003_audit': auditMigration,
 });
 
 const provider: MigrationProvider = {

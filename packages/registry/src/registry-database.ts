@@ -101,7 +101,27 @@ export interface VirtualServerMembersTable {
 }
 
 /** Every table the registry's migrations create, for `Kysely<RegistryDatabase>`. */
+/** The audit log. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: ColumnType<Date, Date, Date>;
+  kind: string;
+  actor: string | null;
+  entity_type: string | null;
+  entity_id: string | null;
+  action: string | null;
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+  tool: string | null;
+  upstream: string | null;
+  outcome: string | null;
+  duration_ms: number | null;
+  arguments_hash: string | null;
+  arguments: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface RegistryDatabase {
+  audit_log: AuditLogTable;
   gateways: GatewaysTable;
   tools: ToolsTable;
   resources: ResourcesTable;

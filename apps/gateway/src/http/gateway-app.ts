@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import { checkHostAndOrigin, type Logger, type Router } from '@mcp-gateway/core';
 import type { GatewayStore, RegistryDatabase } from '@mcp-gateway/registry';
-import type { CallStats, Metrics } from '@mcp-gateway/observability';
+import type { AuditLog, CallStats, Metrics } from '@mcp-gateway/observability';
 import type { SseHandler } from '@mcp-gateway/transport-sse';
 import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
 import type { CatalogState } from '../catalog/catalog-state.ts';
@@ -16,7 +16,9 @@ import {
   createResourceStore,
   createToolStore,
   createVirtualServerStore,
+  type AuditStore,
 } from '@mcp-gateway/registry';
+import { createAuditRoutes } from './audit-routes.ts';
 import { adapterToolInput, createAdminActions, parseToolDefinition } from './admin-actions.ts';
 import { createCatalogRoutes } from './catalog-routes.ts';
 import { createConfigRoutes } from './config-routes.ts';
@@ -39,6 +41,8 @@ export interface GatewayAppOptions {
   stats: CallStats;
   catalog: CatalogState;
   virtualServers: VirtualServerEndpoints;
+  audit: AuditLog;
+  auditStore: AuditStore;
   /** DNS-rebinding protection for every route: allowed `Host` names (empty: any) and browser origins. */
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
@@ -154,7 +158,20 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
-  const publish = (change: Parameters<CatalogState['publish']>[0]) => options.catalog.publish(change);
+  // Every admin write publishes a change; each is also an audit entry (actors arrive with authentication).
+  const publish = (change: Parameters<CatalogState['publish']>[0]) => {
+    options.audit.recordChange({
+      entityType: change.kind,
+      entityId: change.id,
+      action: change.kind === 'config' ? 'import' : 'update',
+      after: { version: change.version },
+    });
+    return options.catalog.publish(change);
+  };
+  app.route(
+    '/v1/audit',
+    createAuditRoutes({ store: options.auditStore, flush: () => options.audit.flush() }),
+  );
   app.route('/v1/config', createConfigRoutes({ db, publish }));
   const tools = createToolStore({ db });
   const catalogRoutes = createCatalogRoutes({
@@ -203,6 +220,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       manager,
       stats: options.stats,
       publish: (change) => options.catalog.publish(change),
+      audit: options.audit,
     }),
   );
 

@@ -176,3 +176,49 @@ describe('REST API /v1/gateways', () => {
     expect((await api('/health')).headers.get('x-request-id')).toEqual(expect.any(String));
   });
 });
+
+describe('audit log', () => {
+  it('records admin changes with before/after and tool calls with a hash of the arguments, queryable at /v1/audit', async () => {
+    await using config = await testConfig();
+    const gateway = await startGateway({ config });
+    try {
+      const created = await fetch(`${gateway.url}/v1/gateways`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'audited',
+          transport: 'stdio',
+          ...stdioFixtureCommand('audited'),
+          env: { TOKEN: 'hunter2' },
+        }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      await waitFor('audited ready', () =>
+        gateway.manager.status(id)?.status === 'ready' ? true : undefined,
+      );
+      await using client = await connectClient(gateway);
+      await client.callTool({ name: 'audited__echo', arguments: { message: 'secret-ish' } });
+
+      const changes = (await (
+        await fetch(`${gateway.url}/v1/audit?kind=change&entityType=gateway`)
+      ).json()) as {
+        items: Array<{ action: string; entityId: string; after?: { env?: Record<string, string> } }>;
+      };
+      expect(changes.items[0]).toMatchObject({ action: 'create', entityId: id });
+      expect(JSON.stringify(changes.items)).not.toContain('hunter2');
+      const calls = (await (
+        await fetch(`${gateway.url}/v1/audit?kind=tool-call&tool=audited__echo`)
+      ).json()) as {
+        items: Array<{ outcome: string; argumentsHash: string; arguments?: unknown }>;
+      };
+      expect(calls.items[0]).toMatchObject({
+        outcome: 'ok',
+        argumentsHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      expect(calls.items[0]?.arguments).toBeUndefined();
+      expect((await fetch(`${gateway.url}/v1/audit?kind=nope`)).status).toBe(400);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { GatewayError } from '@mcp-gateway/core';
-import type { CallStats } from '@mcp-gateway/observability';
+import type { AuditLog, CallStats } from '@mcp-gateway/observability';
 import type { GatewayRecord, GatewayStore } from '@mcp-gateway/registry';
 import {
   applyGatewayPatch,
@@ -19,6 +19,8 @@ export interface GatewaysRoutesOptions {
   stats?: CallStats;
   /** Tells every replica a gateway changed (the change feed). */
   publish?: (change: { kind: 'gateway'; id: string; version: number }) => Promise<void>;
+  /** Records who changed what, with the entity before and after (secrets redacted by the audit log). */
+  audit?: AuditLog;
 }
 
 /** What the API shows instead of a header or env value; sent back unchanged, it keeps the stored value. */
@@ -131,6 +133,12 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     await assertNamespaceFree(store, parsed.data);
     const record = await store.create(parsed.data);
     manager.upsert(record);
+    options.audit?.recordChange({
+      entityType: 'gateway',
+      entityId: record.id,
+      action: 'create',
+      after: record,
+    });
     await options.publish?.({ kind: 'gateway', id: record.id, version: record.version });
     c.header('location', `/v1/gateways/${record.id}`);
     return c.json(present(record, manager, options.stats), 201);
@@ -184,14 +192,23 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
     });
     if (!updated) return notFound(id);
     manager.upsert(updated);
+    options.audit?.recordChange({
+      entityType: 'gateway',
+      entityId: id,
+      action: 'update',
+      before: current,
+      after: updated,
+    });
     await options.publish?.({ kind: 'gateway', id: updated.id, version: updated.version });
     return c.json(present(updated, manager, options.stats));
   });
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
+    const before = await store.get(id);
     const removed = await store.remove(id);
     if (!removed) return notFound(id);
+    options.audit?.recordChange({ entityType: 'gateway', entityId: id, action: 'delete', before });
     await manager.remove(id);
     await options.publish?.({ kind: 'gateway', id, version: 0 });
     return c.body(null, 204);
