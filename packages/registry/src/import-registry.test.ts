@@ -338,9 +338,12 @@ for (const dialect of dialects) {
           message:
             'must start with a letter or digit and contain only letters, digits, spaces, ".", "_" and "-"',
         },
-        { path: 'gateways.2.transport', message: 'must be one of "stdio", "streamable-http", "sse"' },
+        {
+          path: 'gateways.2.transport',
+          message: 'must be one of "stdio", "streamable-http", "sse", "websocket"',
+        },
         { path: 'gateways.3.command', message: 'is not allowed when transport is "sse"' },
-        { path: 'gateways.3.url', message: 'must be an http:// or https:// URL' },
+        { path: 'gateways.3.url', message: 'must be an http(s):// or ws(s):// URL' },
         { path: 'tools.0.definition', message: 'is required for a local tool (one without gateway)' },
         { path: 'tools.1.gateway', message: 'no gateway named "nowhere" in the document or the registry' },
         { path: 'tools.2.definition.name', message: 'must equal the entry’s name' },
