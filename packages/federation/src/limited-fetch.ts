@@ -11,6 +11,13 @@ export function createLimitedFetch(
   return async (input, init) => {
     const response = await fetchImpl(input, init);
     if (!response.body) return response;
+    // A declared length settles it without wrapping the body (the common case: JSON answers).
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (Number.isFinite(declared)) {
+      if (declared <= maxBytes) return response;
+      await response.body.cancel().catch(() => undefined);
+      throw new Error(`the upstream's response (${declared} bytes) exceeds the ${maxBytes}-byte limit`);
+    }
     let seen = 0;
     const limited = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({

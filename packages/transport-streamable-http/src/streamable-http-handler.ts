@@ -232,12 +232,8 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       if (request.method === 'POST') {
         const parsed = await readJsonBody(request, maxBodyBytes);
         if (parsed instanceof Response) return parsed;
-        const replay = new Request(request.url, {
-          method: 'POST',
-          headers: request.headers,
-          body: parsed.text,
-          signal: request.signal,
-        });
+        // The body is read once; the SDK gets it parsed and never reads the request again.
+        const replay = request;
         if (!(await isLegacyRequest(replay, parsed.body, { maxRequestBodySize: maxBodyBytes }))) {
           return modern.fetch(replay, { parsedBody: parsed.body });
         }
