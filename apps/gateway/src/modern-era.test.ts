@@ -285,3 +285,57 @@ describe('conformance 0.2.0-alpha.12 --spec-version 2026-07-28 through the gatew
     }
   }, 300_000);
 });
+
+describe('a 2025-era client in front of a 2026-07-28 upstream', () => {
+  it('negotiates the modern era upstream and turns its input_required rounds into elicitation requests to the client', async () => {
+    const modernUpstream = await startHttpFixture({ name: 'modern-up', era: 'modern' });
+    await using config = await testConfig();
+    const gateway = await startGateway({
+      config,
+      gateways: [
+        {
+          name: 'modern-up',
+          transport: 'streamable-http',
+          url: modernUpstream.url,
+          protocolEra: 'auto',
+          args: [],
+          env: {},
+          headers: {},
+          enabled: true,
+          tags: [],
+        },
+      ],
+    });
+    try {
+      await waitForReadyUpstreams(gateway, 1);
+      const record = (await gateway.store.list())[0]!;
+      expect(gateway.manager.status(record.id)?.protocolVersion).toBe('2026-07-28');
+      const client = new Client(
+        { name: 'legacy', version: '1' },
+        { capabilities: { elicitation: { form: {} } } },
+      );
+      const questions: string[] = [];
+      client.setRequestHandler('elicitation/create', async (request) => {
+        questions.push(String(request.params.message));
+        return { action: 'accept', content: { ok: true } };
+      });
+      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)));
+      try {
+        expect(client.getProtocolEra()).toBe('legacy');
+        const echo = await client.callTool({ name: 'modern-up__echo', arguments: { message: 'hi' } });
+        expect(echo.content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
+        const confirmed = await client.callTool({
+          name: 'modern-up__confirm',
+          arguments: { action: 'deploy' },
+        });
+        expect(confirmed.content).toEqual([{ type: 'text', text: 'confirmed deploy' }]);
+        expect(questions).toEqual(['Really deploy?']);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await gateway.close();
+      await modernUpstream.close();
+    }
+  });
+});

@@ -34,7 +34,9 @@ for (const dialect of dialects) {
       const { db } = track(await createDatabase({ databaseUrl, migrate: false, plugins: [counter] }));
       expect(counter.count()).toBe(0); // opening (including the reachability check) issues no Kysely query
 
-      expect(await migrateToLatest(db)).toEqual({ applied: ['0001_gateways', '0002_catalog', '0003_audit'] });
+      expect(await migrateToLatest(db)).toEqual({
+        applied: ['0001_gateways', '0002_catalog', '0003_audit', '0004_protocol_era'],
+      });
       expect(counter.count()).toBeGreaterThan(0);
       await createGatewayStore({ db }).create({ name: 'kept', transport: 'stdio', command: 'a' });
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
@@ -87,7 +89,12 @@ describe('database on postgres only', () => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         databases[0]!.db,
       );
-      expect(rows).toEqual([{ name: '0001_gateways' }, { name: '0002_catalog' }, { name: '0003_audit' }]);
+      expect(rows).toEqual([
+        { name: '0001_gateways' },
+        { name: '0002_catalog' },
+        { name: '0003_audit' },
+        { name: '0004_protocol_era' },
+      ]);
     } finally {
       await Promise.all(databases.map((database) => database.close()));
     }

@@ -36,6 +36,7 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
       namespace: row.namespace,
       enabled: row.enabled,
       timeoutMs: row.timeoutMs,
+      protocolEra: row.protocolEra,
       tags: row.tags,
     }),
   );

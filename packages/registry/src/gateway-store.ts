@@ -8,6 +8,9 @@ import type { WriteOptions } from './store-support.ts';
 /** How the gateway reaches an upstream MCP server. */
 export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse' | 'websocket';
 
+/** Which MCP protocol era the gateway speaks to an upstream. */
+export type GatewayProtocolEra = 'auto' | 'legacy' | 'modern';
+
 /** One registered upstream MCP server, as the store returns it. Absent optional values are `undefined`. */
 export interface GatewayRecord {
   /** A UUID from the store's `generateId`. */
@@ -27,6 +30,8 @@ export interface GatewayRecord {
   namespace?: string;
   enabled: boolean;
   timeoutMs?: number;
+  /** `auto` (2026-07-28 first, then initialize), `legacy` or `modern`; undefined means `legacy`. */
+  protocolEra?: GatewayProtocolEra;
   tags: string[];
   /** Starts at 1; every update adds 1, so caches and change feeds can tell versions apart. */
   version: number;
@@ -49,6 +54,8 @@ export interface GatewayInput {
   namespace?: string;
   enabled?: boolean;
   timeoutMs?: number;
+  /** `auto` (2026-07-28 first, then initialize), `legacy` or `modern`; undefined means `legacy`. */
+  protocolEra?: GatewayProtocolEra;
   tags?: string[];
   /** Who created it (a user or token id); also recorded as `updatedBy`. */
   createdBy?: string;
@@ -70,6 +77,7 @@ export interface GatewayPatch {
   namespace?: string | null;
   enabled?: boolean;
   timeoutMs?: number | null;
+  protocolEra?: GatewayProtocolEra | null;
   tags?: string[];
   updatedBy?: string;
 }
@@ -142,6 +150,7 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
             namespace: input.namespace ?? null,
             enabled: input.enabled ?? true,
             timeout_ms: input.timeoutMs ?? null,
+            protocol_era: input.protocolEra ?? null,
             tags: json(input.tags ?? []),
             created_at: now,
             updated_at: now,
@@ -170,6 +179,7 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
       if (patch.namespace !== undefined) values.namespace = patch.namespace;
       if (patch.enabled !== undefined) values.enabled = patch.enabled;
       if (patch.timeoutMs !== undefined) values.timeout_ms = patch.timeoutMs;
+      if (patch.protocolEra !== undefined) values.protocol_era = patch.protocolEra;
       if (patch.tags !== undefined) values.tags = json(patch.tags);
       try {
         let query = db
@@ -236,6 +246,7 @@ export function toGatewayRecord(row: Selectable<GatewaysTable>): GatewayRecord {
     namespace: row.namespace ?? undefined,
     enabled: row.enabled,
     timeoutMs: row.timeout_ms ?? undefined,
+    protocolEra: (row.protocol_era ?? undefined) as GatewayProtocolEra | undefined,
     tags: row.tags,
     version: row.version,
     createdAt: row.created_at,

@@ -138,6 +138,7 @@ export async function importRegistry(
           url: state.url ?? null,
           namespace: state.namespace ?? null,
           timeoutMs: state.timeoutMs ?? null,
+          protocolEra: state.protocolEra ?? null,
           updatedBy: actor,
         });
         result.updated += 1;

@@ -10,6 +10,7 @@ export {
   createGatewayStore,
   type GatewayInput,
   type GatewayPatch,
+  type GatewayProtocolEra,
   type GatewayRecord,
   type GatewayStore,
   type GatewayStoreOptions,

@@ -4,6 +4,7 @@ import { Migrator } from 'kysely/migration';
 import { gatewaysMigration } from './migrations/0001-gateways.ts';
 import { catalogMigration } from './migrations/0002-catalog.ts';
 import { auditMigration } from './migrations/0003-audit.ts';
+import { protocolEraMigration } from './migrations/0004-protocol-era.ts';
 import { RegistryError } from './registry-error.ts';
 import type { RegistryDatabase } from './registry-database.ts';
 
@@ -15,6 +16,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_gateways': gatewaysMigration,
   '0002_catalog': catalogMigration,
   '0003_audit': auditMigration,
+  '0004_protocol_era': protocolEraMigration,
 });
 
 const provider: MigrationProvider = {

@@ -28,6 +28,7 @@ export interface GatewaysTable {
   namespace: string | null;
   enabled: Generated<boolean>;
   timeout_ms: number | null;
+  protocol_era: string | null;
   tags: JsonColumn<string[]>;
   version: Generated<number>;
   created_at: TimestampColumn;

@@ -21,7 +21,7 @@ import {
   text,
 } from './catalog-validation.ts';
 import type { Check, FieldRule, Issues } from './catalog-validation.ts';
-import type { GatewayRecord, GatewayTransport } from './gateway-store.ts';
+import type { GatewayProtocolEra, GatewayRecord, GatewayTransport } from './gateway-store.ts';
 import type { RegistryContents } from './load-registry.ts';
 import type { PromptRecord, PromptTemplate } from './prompt-store.ts';
 import { templateArguments } from './prompt-store.ts';
@@ -58,6 +58,7 @@ export interface GatewayDocument {
   namespace?: string;
   enabled?: boolean;
   timeoutMs?: number;
+  protocolEra?: GatewayProtocolEra;
   tags?: string[];
 }
 
@@ -137,6 +138,7 @@ export interface GatewayState {
   namespace?: string;
   enabled: boolean;
   timeoutMs?: number;
+  protocolEra?: GatewayProtocolEra;
   tags: string[];
 }
 
@@ -305,6 +307,7 @@ const gatewayShape = {
     namespace: optional(namespace),
     enabled: optional(bool),
     timeoutMs: optional(integer(100, 600_000)),
+    protocolEra: optional(oneOf(['auto', 'legacy', 'modern'])),
     tags: optional(tags),
   },
   unknownKeys: 'report' as const,
@@ -495,6 +498,7 @@ function readGateway(raw: unknown, path: string, issues: Issues): GatewayEntry |
         namespace: entry.namespace,
         enabled: entry.enabled ?? true,
         timeoutMs: entry.timeoutMs,
+        protocolEra: entry.protocolEra as GatewayProtocolEra | undefined,
         tags: uniqueTags(entry.tags),
       },
     };
@@ -881,6 +885,7 @@ export function gatewayStateOf(record: GatewayRecord): GatewayState {
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
+    protocolEra: record.protocolEra,
     tags: record.tags,
   };
 }

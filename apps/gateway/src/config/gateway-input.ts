@@ -76,6 +76,9 @@ const fields = {
     .int('timeoutMs must be a whole number of milliseconds from 100 to 600000')
     .min(100, 'timeoutMs must be a whole number of milliseconds from 100 to 600000')
     .max(600_000, 'timeoutMs must be a whole number of milliseconds from 100 to 600000'),
+  protocolEra: z.enum(['auto', 'legacy', 'modern'], {
+    error: 'protocolEra must be "auto" (2026-07-28 first, then initialize), "legacy" or "modern"',
+  }),
   tags: z.array(
     z
       .string({ error: 'tags must be a list of strings' })
@@ -160,6 +163,7 @@ export const gatewayInputSchema = z
     namespace: fields.namespace.optional(),
     enabled: fields.enabled.default(true),
     timeoutMs: fields.timeoutMs.optional(),
+    protocolEra: fields.protocolEra.optional(),
     tags: fields.tags.default(() => []),
   })
   .superRefine(checkTransportFields);
@@ -185,6 +189,7 @@ export const gatewayPatchSchema = z.strictObject({
   namespace: fields.namespace.nullable().optional(),
   enabled: fields.enabled.nullable().optional(),
   timeoutMs: fields.timeoutMs.nullable().optional(),
+  protocolEra: fields.protocolEra.nullable().optional(),
   tags: fields.tags.nullable().optional(),
 });
 

@@ -51,6 +51,7 @@ function present(record: GatewayRecord, manager: UpstreamManager, stats?: CallSt
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
+    protocolEra: record.protocolEra,
     tags: record.tags,
     version: record.version,
     createdAt: record.createdAt.toISOString(),
@@ -73,6 +74,7 @@ function toInput(record: GatewayRecord): GatewayInput {
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
+    protocolEra: record.protocolEra,
     tags: record.tags,
   };
 }
@@ -189,6 +191,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
       url: next.url ?? null,
       namespace: next.namespace ?? null,
       timeoutMs: next.timeoutMs ?? null,
+      protocolEra: next.protocolEra ?? null,
     });
     if (!updated) return notFound(id);
     manager.upsert(updated);

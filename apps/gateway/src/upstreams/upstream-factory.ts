@@ -36,6 +36,7 @@ export function createUpstreamFactory(options: UpstreamFactoryOptions): (record:
       name: record.name,
       logger: options.logger,
       timeoutMs: record.timeoutMs ?? options.defaultTimeoutMs,
+      protocolEra: record.protocolEra,
       connectTimeoutMs: Math.max(record.timeoutMs ?? options.defaultTimeoutMs, 10_000),
       keepAliveMs: options.keepAliveMs,
       connect: () => openTransport(record, limited),

@@ -92,6 +92,7 @@ const CONNECTION_FIELDS = [
   'url',
   'headers',
   'timeoutMs',
+  'protocolEra',
   'enabled',
   'name',
 ] as const;
