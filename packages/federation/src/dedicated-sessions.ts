@@ -1,4 +1,5 @@
 import { Client, type ClientOptions, type Transport } from '@modelcontextprotocol/client';
+import { preserveNotificationOrder } from './ordered-transport.ts';
 import {
   describeError,
   type ClientCapabilities,
@@ -85,7 +86,7 @@ export function createDedicatedSessions(options: DedicatedSessionsOptions) {
     }
     client.onerror = (error) =>
       logger.debug({ sessionId, err: describeError(error) }, 'dedicated session error');
-    const transport = await options.connect();
+    const transport = preserveNotificationOrder(await options.connect());
     try {
       await client.connect(transport, { timeout: options.connectTimeoutMs });
       if (entry.logLevel !== undefined && client.getServerCapabilities()?.logging) {

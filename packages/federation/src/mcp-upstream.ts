@@ -27,6 +27,7 @@ import {
 } from '@mcp-gateway/core';
 import { createBackoff, type BackoffOptions } from './backoff.ts';
 import { createDedicatedSessions, needsDedicatedSession } from './dedicated-sessions.ts';
+import { preserveNotificationOrder } from './ordered-transport.ts';
 
 /** Options of {@link createMcpUpstream}. Durations in milliseconds; defaults in brackets. */
 export interface McpUpstreamOptions {
@@ -265,7 +266,7 @@ export function createMcpUpstream(options: McpUpstreamOptions): Upstream {
     const session = new Client(clientInfo, { capabilities: {}, ...clientOptions });
     connecting = session;
     try {
-      transport = await options.connect();
+      transport = preserveNotificationOrder(await options.connect());
       if (closed) throw new Error('closed while connecting');
       session.setNotificationHandler('notifications/tools/list_changed', () => void relist(session, 'tools'));
       session.setNotificationHandler(

@@ -74,6 +74,7 @@ for (const dialect of dialects) {
         'updated_at timestamp with time zone NO',
         'created_by text YES',
         'updated_by text YES',
+        'protocol_era text YES',
       ]);
       await database.close();
       await database.close(); // closing twice is harmless

@@ -498,7 +498,7 @@ function readGateway(raw: unknown, path: string, issues: Issues): GatewayEntry |
         namespace: entry.namespace,
         enabled: entry.enabled ?? true,
         timeoutMs: entry.timeoutMs,
-        protocolEra: entry.protocolEra as GatewayProtocolEra | undefined,
+        protocolEra: entry.protocolEra,
         tags: uniqueTags(entry.tags),
       },
     };
