@@ -1,6 +1,14 @@
 import { parseJSONRPCMessage } from '@modelcontextprotocol/server';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
-import { describeError, GatewayError, RpcErrorCode, silentLogger } from '@mcp-gateway/core';
+import {
+  checkHostAndOrigin,
+  describeError,
+  GatewayError,
+  jsonRpcErrorResponse,
+  readJsonBody,
+  RpcErrorCode,
+  silentLogger,
+} from '@mcp-gateway/core';
 import type { Logger } from '@mcp-gateway/core';
 import { SseServerTransport } from './sse-server-transport.ts';
 
@@ -145,7 +153,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     if (body instanceof Response) return body;
     let message: JSONRPCMessage;
     try {
-      message = parseJSONRPCMessage(body.json);
+      message = parseJSONRPCMessage(body.body);
     } catch {
       return jsonRpcErrorResponse(
         400,
@@ -226,97 +234,6 @@ function sessionNotFound(): Response {
   );
 }
 
-/** A JSON-RPC error body with no id, for failures before a message could be read. */
-function jsonRpcErrorResponse(status: number, code: number, message: string): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
-}
-
 function isJsonContentType(contentType: string | null): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
-}
-
-/** DNS-rebinding protection: a foreign Host or a present, foreign Origin gets 403. */
-function checkHostAndOrigin(
-  request: Request,
-  allowedHosts: ReadonlySet<string>,
-  allowedOrigins: ReadonlySet<string>,
-): Response | undefined {
-  const host = (request.headers.get('host') ?? '').toLowerCase();
-  if (allowedHosts.size > 0) {
-    const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-    if (!hostname || !allowedHosts.has(hostname)) {
-      return jsonRpcErrorResponse(
-        403,
-        RpcErrorCode.InvalidRequest,
-        `Forbidden: host "${host}" is not allowed`,
-      );
-    }
-  }
-  const origin = request.headers.get('origin');
-  if (origin !== null && !allowedOrigins.has(origin)) {
-    let sameHost: boolean;
-    try {
-      sameHost = new URL(origin).host === host;
-    } catch {
-      sameHost = false;
-    }
-    if (!sameHost) {
-      return jsonRpcErrorResponse(
-        403,
-        RpcErrorCode.InvalidRequest,
-        `Forbidden: origin "${origin}" is not allowed`,
-      );
-    }
-  }
-  return undefined;
-}
-
-/** Reads and parses a JSON body once, never holding more than `maxBytes` of it. */
-async function readJsonBody(request: Request, maxBytes: number): Promise<{ json: unknown } | Response> {
-  const tooLarge = () =>
-    jsonRpcErrorResponse(
-      413,
-      RpcErrorCode.InvalidRequest,
-      `Payload Too Large: the limit is ${maxBytes} bytes`,
-    );
-  const declared = Number(request.headers.get('content-length') ?? 'NaN');
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => undefined);
-    return tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        return tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, 'Parse error: the body is not valid UTF-8');
-  }
-  try {
-    return { json: JSON.parse(text) as unknown };
-  } catch (error) {
-    return jsonRpcErrorResponse(400, RpcErrorCode.ParseError, `Parse error: ${describeError(error)}`);
-  }
 }
