@@ -35,7 +35,14 @@ for (const dialect of dialects) {
       expect(counter.count()).toBe(0); // opening (including the reachability check) issues no Kysely query
 
       expect(await migrateToLatest(db)).toEqual({
-        applied: ['0001_gateways', '0002_catalog', '0003_audit', '0004_protocol_era'],
+        applied: [
+          '0001_gateways',
+          '0002_catalog',
+          '0003_audit',
+          '0004_protocol_era',
+          '0005_ownership',
+          '0006_passthrough_headers',
+        ],
       });
       expect(counter.count()).toBeGreaterThan(0);
       await createGatewayStore({ db }).create({ name: 'kept', transport: 'stdio', command: 'a' });
@@ -75,6 +82,10 @@ for (const dialect of dialects) {
         'created_by text YES',
         'updated_by text YES',
         'protocol_era text YES',
+        'owner_id text YES',
+        'team_id text YES',
+        'visibility text NO',
+        'passthrough_headers jsonb NO',
       ]);
       await database.close();
       await database.close(); // closing twice is harmless
@@ -95,6 +106,8 @@ describe('database on postgres only', () => {
         { name: '0002_catalog' },
         { name: '0003_audit' },
         { name: '0004_protocol_era' },
+        { name: '0005_ownership' },
+        { name: '0006_passthrough_headers' },
       ]);
     } finally {
       await Promise.all(databases.map((database) => database.close()));

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { loadRegistry } from './load-registry.ts';
+import type { LoadRegistryOptions } from './load-registry.ts';
+import type { Ownership } from './ownership.ts';
 import type { RegistryDatabase } from './registry-database.ts';
 import type {
   GatewayDocument,
@@ -14,11 +16,15 @@ import type {
 /**
  * The whole registry as a {@link RegistryDocument}: plain JSON-able data in a stable order (gateways and virtual
  * servers by name, items by gateway name then name or URI, local items first), so two exports of the same state are
- * identical. Secrets are included as stored: mask them before showing the document to anyone. Members whose item no
- * longer exists are left out. `importRegistry(db, exportRegistry(db), { mode: 'replace' })` changes nothing.
+ * identical. Secrets are included in plain when `options.secrets` opens them (as stored otherwise): mask them before
+ * showing the document to anyone. Members whose item no longer exists are left out.
+ * `importRegistry(db, exportRegistry(db), { mode: 'replace' })` changes nothing.
  */
-export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<RegistryDocument> {
-  const contents = await loadRegistry(db);
+export async function exportRegistry(
+  db: Kysely<RegistryDatabase>,
+  options: LoadRegistryOptions = {},
+): Promise<RegistryDocument> {
+  const contents = await loadRegistry(db, options);
   const gatewayName = new Map(contents.gateways.map((gateway) => [gateway.id, gateway.name]));
   const nameOf = (gatewayId: string | undefined) =>
     gatewayId === undefined ? undefined : gatewayName.get(gatewayId);
@@ -33,11 +39,13 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
       cwd: row.cwd,
       url: row.url,
       headers: row.headers,
+      passthroughHeaders: row.passthroughHeaders.length > 0 ? row.passthroughHeaders : undefined,
       namespace: row.namespace,
       enabled: row.enabled,
       timeoutMs: row.timeoutMs,
       protocolEra: row.protocolEra,
       tags: row.tags,
+      ...ownershipOf(row),
     }),
   );
   const tools: ToolDocument[] = contents.tools
@@ -53,6 +61,7 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
         descriptionOverride: row.descriptionOverride,
         annotationsOverride: row.annotationsOverride,
         tags: row.tags,
+        ...ownershipOf(row),
       }),
     )
     .sort((a, b) => compareKeys([a.gateway, a.name], [b.gateway, b.name]));
@@ -66,6 +75,7 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
         localContent: row.localContent,
         enabled: row.enabled,
         tags: row.tags,
+        ...ownershipOf(row),
       }),
     )
     .sort((a, b) => compareKeys([a.gateway, a.uri], [b.gateway, b.uri]));
@@ -80,6 +90,7 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
         alias: row.alias,
         descriptionOverride: row.descriptionOverride,
         tags: row.tags,
+        ...ownershipOf(row),
       }),
     )
     .sort((a, b) => compareKeys([a.gateway, a.name], [b.gateway, b.name]));
@@ -103,6 +114,7 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
         icon: row.icon,
         enabled: row.enabled,
         tags: row.tags,
+        ...ownershipOf(row),
         members: row.members.flatMap((member): VirtualServerMemberDocument[] => {
           const item = items[member.kind].get(member.id);
           if (item === undefined) return [];
@@ -117,6 +129,15 @@ export async function exportRegistry(db: Kysely<RegistryDatabase>): Promise<Regi
     .sort((a, b) => compareKeys([a.name], [b.name]));
 
   return { version: 1, gateways, tools, resources, prompts, virtualServers };
+}
+
+/** An entity's ownership for a document: the default visibility (`public`) is left out, like other defaults. */
+function ownershipOf(row: Ownership): Partial<Ownership> {
+  return {
+    owner: row.owner,
+    team: row.team,
+    visibility: row.visibility === 'public' ? undefined : row.visibility,
+  };
 }
 
 /** The object without its `undefined` properties, so the document reads cleanly as JSON or YAML. */

@@ -1,7 +1,20 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { randomUUID } from 'node:crypto';
+import { checkShape, throwIfIssues } from './catalog-validation.ts';
+import type { Issues } from './catalog-validation.ts';
+import {
+  ownershipInputFields,
+  ownershipOf,
+  ownershipPatchFields,
+  ownershipPatchValues,
+  ownershipValues,
+  visibleCondition,
+} from './ownership.ts';
+import type { GetOptions, Ownership, OwnershipPatch, VisibilityFilter } from './ownership.ts';
 import { RegistryError } from './registry-error.ts';
 import type { GatewaysTable, RegistryDatabase } from './registry-database.ts';
+import { openGatewaySecrets, sealGatewaySecrets } from './secret-codec.ts';
+import type { SecretCodec } from './secret-codec.ts';
 import { checkWriteOptions, explainMissedWrite, json } from './store-support.ts';
 import type { WriteOptions } from './store-support.ts';
 
@@ -11,8 +24,12 @@ export type GatewayTransport = 'stdio' | 'streamable-http' | 'sse' | 'websocket'
 /** Which MCP protocol era the gateway speaks to an upstream. */
 export type GatewayProtocolEra = 'auto' | 'legacy' | 'modern';
 
-/** One registered upstream MCP server, as the store returns it. Absent optional values are `undefined`. */
-export interface GatewayRecord {
+/**
+ * One registered upstream MCP server, as the store returns it. Absent optional values are `undefined`. Its
+ * ownership (`owner`, `team`, `visibility`) is also that of the items discovered under it, unless an item's own is
+ * more restrictive (see `effectiveOwnership`).
+ */
+export interface GatewayRecord extends Ownership {
   /** A UUID from the store's `generateId`. */
   id: string;
   /** Unique across gateways. */
@@ -26,6 +43,11 @@ export interface GatewayRecord {
   /** The endpoint for `streamable-http` and `sse`. */
   url?: string;
   headers: Record<string, string>;
+  /**
+   * Names of inbound request headers forwarded to this (HTTP) upstream on each call; a trailing `*` matches a prefix.
+   * Credentials (`Authorization`, `Cookie`, …) are never forwarded, whatever the list says.
+   */
+  passthroughHeaders: string[];
   /** The prefix for this gateway's tool names: `undefined` means derived from the name, `''` means no prefix. */
   namespace?: string;
   enabled: boolean;
@@ -41,8 +63,11 @@ export interface GatewayRecord {
   updatedBy?: string;
 }
 
-/** What {@link GatewayStore.create} takes; omitted collections default to empty and `enabled` to `true`. */
-export interface GatewayInput {
+/**
+ * What {@link GatewayStore.create} takes; omitted collections default to empty, `enabled` to `true` and
+ * `visibility` to `public`.
+ */
+export interface GatewayInput extends Partial<Ownership> {
   name: string;
   transport: GatewayTransport;
   command?: string;
@@ -51,6 +76,7 @@ export interface GatewayInput {
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
+  passthroughHeaders?: string[];
   namespace?: string;
   enabled?: boolean;
   timeoutMs?: number;
@@ -65,7 +91,7 @@ export interface GatewayInput {
  * What {@link GatewayStore.update} takes. A property that is absent or `undefined` keeps its value; `null` clears an
  * optional one. `updatedBy` is recorded as given (cleared when absent), since it names who made this change.
  */
-export interface GatewayPatch {
+export interface GatewayPatch extends OwnershipPatch {
   name?: string;
   transport?: GatewayTransport;
   command?: string | null;
@@ -74,6 +100,7 @@ export interface GatewayPatch {
   cwd?: string | null;
   url?: string | null;
   headers?: Record<string, string>;
+  passthroughHeaders?: string[];
   namespace?: string | null;
   enabled?: boolean;
   timeoutMs?: number | null;
@@ -89,14 +116,22 @@ export interface GatewayStoreOptions {
   clock?: () => Date;
   /** Default: `crypto.randomUUID`. */
   generateId?: () => string;
+  /** Seals `headers` and `env` values on write and opens them on read. Default: stored in plain. */
+  secrets?: SecretCodec;
+}
+
+/** Options of {@link GatewayStore.list}. */
+export interface GatewayListOptions {
+  /** Only gateways this principal may see (public, its own, its teams' `team` ones). Absent: all (admins). */
+  visibleTo?: VisibilityFilter;
 }
 
 /** Reads and writes the `gateways` catalog. Every method is one query. */
 export interface GatewayStore {
-  /** All gateways, ordered by name. */
-  list(): Promise<GatewayRecord[]>;
-  /** The gateway with this id, or `undefined`. */
-  get(id: string): Promise<GatewayRecord | undefined>;
+  /** All gateways (or those `visibleTo` may see), ordered by name. */
+  list(options?: GatewayListOptions): Promise<GatewayRecord[]>;
+  /** The gateway with this id, or `undefined` (also when `visibleTo` may not see it). */
+  get(id: string, options?: GetOptions): Promise<GatewayRecord | undefined>;
   /** Inserts a gateway. Throws a {@link RegistryError} `'conflict'` (`details.field: 'name'`) if the name is taken. */
   create(input: GatewayInput): Promise<GatewayRecord>;
   /**
@@ -119,19 +154,30 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
     throw new TypeError('createGatewayStore: `db` must be a Kysely instance');
   const clock = options.clock ?? (() => new Date());
   const generateId = options.generateId ?? randomUUID;
+  const { secrets } = options;
+  const toRecord = (row: Selectable<GatewaysTable>) => toGatewayRecord(row, secrets);
 
   return {
-    async list() {
-      const rows = await db.selectFrom('gateways').selectAll().orderBy('name').orderBy('id').execute();
-      return rows.map(toGatewayRecord);
+    async list(listOptions = {}) {
+      let query = db.selectFrom('gateways').selectAll();
+      if (listOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('gateways', false, listOptions.visibleTo));
+      const rows = await query.orderBy('name').orderBy('id').execute();
+      return rows.map(toRecord);
     },
 
-    async get(id) {
-      const row = await db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toGatewayRecord(row);
+    async get(id, getOptions = {}) {
+      let query = db.selectFrom('gateways').selectAll().where('id', '=', id);
+      if (getOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('gateways', false, getOptions.visibleTo));
+      const row = await query.executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
     },
 
     async create(input) {
+      const issues: Issues = [];
+      checkShape({ fields: ownershipInputFields })(input, '', issues);
+      throwIfIssues(issues, 'gateway');
       const now = clock();
       const id = generateId();
       try {
@@ -143,15 +189,17 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
             transport: input.transport,
             command: input.command ?? null,
             args: json(input.args ?? []),
-            env: json(input.env ?? {}),
+            env: json(sealGatewaySecrets(input.env ?? {}, secrets)),
             cwd: input.cwd ?? null,
             url: input.url ?? null,
-            headers: json(input.headers ?? {}),
+            headers: json(sealGatewaySecrets(input.headers ?? {}, secrets)),
+            passthrough_headers: json(input.passthroughHeaders ?? []),
             namespace: input.namespace ?? null,
             enabled: input.enabled ?? true,
             timeout_ms: input.timeoutMs ?? null,
             protocol_era: input.protocolEra ?? null,
             tags: json(input.tags ?? []),
+            ...ownershipValues(input),
             created_at: now,
             updated_at: now,
             created_by: input.createdBy ?? null,
@@ -159,7 +207,7 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toGatewayRecord(row);
+        return toRecord(row);
       } catch (error) {
         throw asConflict(error, { id, name: input.name }) ?? error;
       }
@@ -167,15 +215,23 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
 
     async update(id, patch, writeOptions = {}) {
       checkWriteOptions(writeOptions);
-      const values: Updateable<GatewaysTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
+      const issues: Issues = [];
+      checkShape({ fields: ownershipPatchFields })(patch, '', issues);
+      throwIfIssues(issues, 'gateway patch');
+      const values: Updateable<GatewaysTable> = {
+        updated_at: clock(),
+        updated_by: patch.updatedBy ?? null,
+        ...ownershipPatchValues(patch),
+      };
       if (patch.name !== undefined) values.name = patch.name;
       if (patch.transport !== undefined) values.transport = patch.transport;
       if (patch.command !== undefined) values.command = patch.command;
       if (patch.args !== undefined) values.args = json(patch.args);
-      if (patch.env !== undefined) values.env = json(patch.env);
+      if (patch.env !== undefined) values.env = json(sealGatewaySecrets(patch.env, secrets));
       if (patch.cwd !== undefined) values.cwd = patch.cwd;
       if (patch.url !== undefined) values.url = patch.url;
-      if (patch.headers !== undefined) values.headers = json(patch.headers);
+      if (patch.headers !== undefined) values.headers = json(sealGatewaySecrets(patch.headers, secrets));
+      if (patch.passthroughHeaders !== undefined) values.passthrough_headers = json(patch.passthroughHeaders);
       if (patch.namespace !== undefined) values.namespace = patch.namespace;
       if (patch.enabled !== undefined) values.enabled = patch.enabled;
       if (patch.timeoutMs !== undefined) values.timeout_ms = patch.timeoutMs;
@@ -189,7 +245,7 @@ export function createGatewayStore(options: GatewayStoreOptions): GatewayStore {
           .where('id', '=', id);
         if (writeOptions.ifVersion !== undefined) query = query.where('version', '=', writeOptions.ifVersion);
         const row = await query.returningAll().executeTakeFirst();
-        if (row !== undefined) return toGatewayRecord(row);
+        if (row !== undefined) return toRecord(row);
       } catch (error) {
         throw asConflict(error, { id, name: patch.name ?? '' }) ?? error;
       }
@@ -231,23 +287,25 @@ function asConflict(error: unknown, attempted: { id: string; name: string }): Re
   });
 }
 
-/** Row to record: snake_case to camelCase, `null` to `undefined`. */
-export function toGatewayRecord(row: Selectable<GatewaysTable>): GatewayRecord {
+/** Row to record: snake_case to camelCase, `null` to `undefined`, secrets opened with `secrets` when given. */
+export function toGatewayRecord(row: Selectable<GatewaysTable>, secrets?: SecretCodec): GatewayRecord {
   return {
     id: row.id,
     name: row.name,
     transport: row.transport as GatewayTransport,
     command: row.command ?? undefined,
     args: row.args,
-    env: row.env,
+    env: openGatewaySecrets(row.env, secrets),
     cwd: row.cwd ?? undefined,
     url: row.url ?? undefined,
-    headers: row.headers,
+    headers: openGatewaySecrets(row.headers, secrets),
+    passthroughHeaders: row.passthrough_headers ?? [],
     namespace: row.namespace ?? undefined,
     enabled: row.enabled,
     timeoutMs: row.timeout_ms ?? undefined,
     protocolEra: (row.protocol_era ?? undefined) as GatewayProtocolEra | undefined,
     tags: row.tags,
+    ...ownershipOf(row),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

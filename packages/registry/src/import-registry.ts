@@ -8,6 +8,7 @@ import type { RegistryContents } from './load-registry.ts';
 import { createPromptStore } from './prompt-store.ts';
 import { RegistryError } from './registry-error.ts';
 import type { RegistryDatabase } from './registry-database.ts';
+import type { SecretCodec } from './secret-codec.ts';
 import {
   checkReferences,
   gatewayStateOf,
@@ -39,6 +40,8 @@ export interface ImportRegistryOptions {
   clock?: () => Date;
   /** Ids of new gateways, local items and virtual servers. Default: `crypto.randomUUID`. */
   generateId?: () => string;
+  /** Seals the secrets the import writes and opens the stored ones it compares with (see `createGatewayStore`). */
+  secrets?: SecretCodec;
 }
 
 /** What an import changed, counted in entities. */
@@ -79,11 +82,11 @@ export async function importRegistry(
 
   return withTransaction(db, async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${IMPORT_LOCK}))`.execute(trx);
-    const current = await loadRegistry(trx);
+    const current = await loadRegistry(trx, { secrets: options.secrets });
     checkReferences(plan, { current, mode }, issues);
     throwIfIssues(issues, 'registry document');
 
-    const storeOptions = { db: trx, clock, generateId: options.generateId };
+    const storeOptions = { db: trx, clock, generateId: options.generateId, secrets: options.secrets };
     const gateways = createGatewayStore(storeOptions);
     const tools = createToolStore(storeOptions);
     const resources = createResourceStore(storeOptions);
@@ -139,6 +142,8 @@ export async function importRegistry(
           namespace: state.namespace ?? null,
           timeoutMs: state.timeoutMs ?? null,
           protocolEra: state.protocolEra ?? null,
+          owner: state.owner ?? null,
+          team: state.team ?? null,
           updatedBy: actor,
         });
         result.updated += 1;
@@ -167,6 +172,8 @@ export async function importRegistry(
           alias: state.alias ?? null,
           descriptionOverride: state.descriptionOverride ?? null,
           annotationsOverride: state.annotationsOverride ?? null,
+          owner: state.owner ?? null,
+          team: state.team ?? null,
           updatedBy: actor,
         });
         result.updated += 1;
@@ -192,6 +199,8 @@ export async function importRegistry(
           ...state,
           definition,
           localContent: row.gatewayId === undefined ? (state.localContent ?? null) : undefined,
+          owner: state.owner ?? null,
+          team: state.team ?? null,
           updatedBy: actor,
         });
         result.updated += 1;
@@ -219,6 +228,8 @@ export async function importRegistry(
           template: row.gatewayId === undefined ? (template ?? null) : undefined,
           alias: state.alias ?? null,
           descriptionOverride: state.descriptionOverride ?? null,
+          owner: state.owner ?? null,
+          team: state.team ?? null,
           updatedBy: actor,
         });
         result.updated += 1;
@@ -257,6 +268,8 @@ export async function importRegistry(
           ...entry.state,
           description: entry.state.description ?? null,
           icon: entry.state.icon ?? null,
+          owner: entry.state.owner ?? null,
+          team: entry.state.team ?? null,
           members,
           updatedBy: actor,
         });
@@ -316,7 +329,8 @@ async function deleteUnlisted(context: ReplaceContext): Promise<number> {
 
 /**
  * Replace mode: discovered items of kept gateways that the document does not list go back to their defaults
- * (enabled, no alias, no overrides, no tags); returns how many changed.
+ * (enabled, no alias, no overrides, no tags, no ownership of their own: their gateway's applies); returns how many
+ * changed.
  */
 async function resetUnlisted(context: ReplaceContext): Promise<number> {
   const { trx, plan, current, keyOf, actor, same, now } = context;
@@ -329,25 +343,32 @@ async function resetUnlisted(context: ReplaceContext): Promise<number> {
   const listedTools = new Set(plan.tools.map((entry) => itemKey(entry.gateway, entry.name)));
   const listedResources = new Set(plan.resources.map((entry) => itemKey(entry.gateway, entry.uri)));
   const listedPrompts = new Set(plan.prompts.map((entry) => itemKey(entry.gateway, entry.name)));
-  const stamp = { updated_at: now, updated_by: actor ?? null };
+  const stamp = {
+    updated_at: now,
+    updated_by: actor ?? null,
+    owner_id: null,
+    team_id: null,
+    visibility: 'public',
+  };
+  const unowned = { visibility: 'public' } as const;
 
   const tools = current.tools.filter(
     (row) =>
       kept(row.gatewayId) &&
       !listedTools.has(keyOf(row.gatewayId, row.originalName)) &&
-      !same(toolStateOf(row), { integration: row.integration, enabled: true, tags: [] }),
+      !same(toolStateOf(row), { integration: row.integration, enabled: true, tags: [], ...unowned }),
   );
   const resources = current.resources.filter(
     (row) =>
       kept(row.gatewayId) &&
       !listedResources.has(keyOf(row.gatewayId, row.uri)) &&
-      !same(resourceStateOf(row), { enabled: true, tags: [] }),
+      !same(resourceStateOf(row), { enabled: true, tags: [], ...unowned }),
   );
   const prompts = current.prompts.filter(
     (row) =>
       kept(row.gatewayId) &&
       !listedPrompts.has(keyOf(row.gatewayId, row.originalName)) &&
-      !same(promptStateOf(row), { enabled: true, tags: [] }),
+      !same(promptStateOf(row), { enabled: true, tags: [], ...unowned }),
   );
   const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id);
   if (tools.length > 0) {

@@ -9,6 +9,7 @@ export { migrateToLatest, type MigrateResult } from './migrations.ts';
 export {
   createGatewayStore,
   type GatewayInput,
+  type GatewayListOptions,
   type GatewayPatch,
   type GatewayProtocolEra,
   type GatewayRecord,
@@ -58,9 +59,20 @@ export {
   type VirtualServerStoreOptions,
 } from './virtual-server-store.ts';
 export type { ListOptions, Page } from './pagination.ts';
+export {
+  effectiveOwnership,
+  VISIBILITIES,
+  type GetOptions,
+  type Ownership,
+  type OwnershipPatch,
+  type Visibility,
+  type VisibilityFilter,
+} from './ownership.ts';
 export type { SyncResult, WriteOptions } from './store-support.ts';
 export { listTags, type TagCount, type TaggedKind } from './list-tags.ts';
-export { loadRegistry, type RegistryContents } from './load-registry.ts';
+export { loadRegistry, type LoadRegistryOptions, type RegistryContents } from './load-registry.ts';
+export { resealSecrets, type ResealResult, type SecretCodec } from './secret-codec.ts';
+export { NEVER_FORWARDED_HEADERS, passthroughHeaderProblem } from './passthrough-headers.ts';
 export { exportRegistry } from './export-registry.ts';
 export { importRegistry, type ImportRegistryOptions, type ImportResult } from './import-registry.ts';
 export type {

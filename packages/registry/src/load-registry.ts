@@ -4,6 +4,7 @@ import type { GatewayRecord } from './gateway-store.ts';
 import { toPromptRecord } from './prompt-store.ts';
 import type { PromptRecord } from './prompt-store.ts';
 import type { RegistryDatabase } from './registry-database.ts';
+import type { SecretCodec } from './secret-codec.ts';
 import { toResourceRecord } from './resource-store.ts';
 import type { ResourceRecord } from './resource-store.ts';
 import { toToolRecord } from './tool-store.ts';
@@ -22,11 +23,22 @@ export interface RegistryContents {
   virtualServers: VirtualServerRecord[];
 }
 
+/** Options of {@link loadRegistry}. */
+export interface LoadRegistryOptions {
+  /** Opens sealed secrets (gateway headers and env, tool credentials); give the one the stores write with. */
+  secrets?: SecretCodec;
+}
+
 /**
  * Reads the whole registry in one transaction (repeatable read on Postgres), so the result is one consistent moment
- * even while other replicas write: what an in-memory snapshot is built from. Six queries, no paging.
+ * even while other replicas write: what an in-memory snapshot is built from. Six queries, no paging. A secret that
+ * cannot be opened (its key is not configured) throws the codec's error.
  */
-export async function loadRegistry(db: Kysely<RegistryDatabase>): Promise<RegistryContents> {
+export async function loadRegistry(
+  db: Kysely<RegistryDatabase>,
+  options: LoadRegistryOptions = {},
+): Promise<RegistryContents> {
+  const { secrets } = options;
   const read = async (trx: Kysely<RegistryDatabase>): Promise<RegistryContents> => {
     const gateways = await trx.selectFrom('gateways').selectAll().orderBy('name').orderBy('id').execute();
     const tools = await trx.selectFrom('tools').selectAll().orderBy('created_at').orderBy('id').execute();
@@ -48,8 +60,8 @@ export async function loadRegistry(db: Kysely<RegistryDatabase>): Promise<Regist
       servers.map((server) => server.id),
     );
     return {
-      gateways: gateways.map(toGatewayRecord),
-      tools: tools.map(toToolRecord),
+      gateways: gateways.map((row) => toGatewayRecord(row, secrets)),
+      tools: tools.map((row) => toToolRecord(row, secrets)),
       resources: resources.map(toResourceRecord),
       prompts: prompts.map(toPromptRecord),
       virtualServers: servers.map((server) => toVirtualServerRecord(server, members.get(server.id) ?? [])),

@@ -5,6 +5,8 @@ import { gatewaysMigration } from './migrations/0001-gateways.ts';
 import { catalogMigration } from './migrations/0002-catalog.ts';
 import { auditMigration } from './migrations/0003-audit.ts';
 import { protocolEraMigration } from './migrations/0004-protocol-era.ts';
+import { ownershipMigration } from './migrations/0005-ownership.ts';
+import { passthroughHeadersMigration } from './migrations/0006-passthrough-headers.ts';
 import { RegistryError } from './registry-error.ts';
 import type { RegistryDatabase } from './registry-database.ts';
 
@@ -17,6 +19,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002_catalog': catalogMigration,
   '0003_audit': auditMigration,
   '0004_protocol_era': protocolEraMigration,
+  '0005_ownership': ownershipMigration,
+  '0006_passthrough_headers': passthroughHeadersMigration,
 });
 
 const provider: MigrationProvider = {

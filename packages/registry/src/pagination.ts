@@ -1,5 +1,7 @@
 import type { Expression, RawBuilder, SqlBool } from 'kysely';
 import { sql } from 'kysely';
+import { visibleCondition } from './ownership.ts';
+import type { VisibilityFilter } from './ownership.ts';
 import { RegistryError } from './registry-error.ts';
 
 /** Filters and paging for a catalog store's `list`. Every filter is optional; given ones must all match. */
@@ -15,6 +17,11 @@ export interface ListOptions {
   cursor?: string;
   /** Page size: default 50, at most 500 (larger values are lowered to 500). */
   limit?: number;
+  /**
+   * Only items this principal may see: public ones, its own, and its teams' `team` items; a discovered item by its
+   * gateway's ownership unless its own is more restrictive. Absent: every item (admins).
+   */
+  visibleTo?: VisibilityFilter;
 }
 
 /** One page of a list, oldest first (`createdAt`, then `id`). `nextCursor` is absent on the last page. */
@@ -71,6 +78,8 @@ export interface ListColumns {
   search: RawBuilder<unknown>[];
   /** Whether the table has a `gateway_id` column. */
   hasGateway: boolean;
+  /** The table's name in the query (for the visibility condition). */
+  table: string;
 }
 
 /**
@@ -89,6 +98,9 @@ export function listConditions(options: ListOptions, columns: ListColumns): Expr
     );
   }
   if (options.enabled !== undefined) conditions.push(sql<SqlBool>`enabled = ${options.enabled}`);
+  if (options.visibleTo !== undefined) {
+    conditions.push(visibleCondition(columns.table, columns.hasGateway, options.visibleTo));
+  }
   if (options.search !== undefined && options.search !== '') {
     const needle = options.search.toLowerCase();
     // strpos rather than ILIKE: no wildcard characters to escape in the user's text.

@@ -65,6 +65,7 @@ for (const dialect of dialects) {
         alias: undefined,
         descriptionOverride: undefined,
         tags: ['dev'],
+        visibility: 'public',
         version: 1,
         createdAt: now,
         updatedAt: now,

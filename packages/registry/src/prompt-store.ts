@@ -16,6 +16,15 @@ import {
   throwIfIssues,
 } from './catalog-validation.ts';
 import type { Issues, Shape } from './catalog-validation.ts';
+import {
+  ownershipInputFields,
+  ownershipOf,
+  ownershipPatchFields,
+  ownershipPatchValues,
+  ownershipValues,
+  visibleCondition,
+} from './ownership.ts';
+import type { GetOptions, Ownership, OwnershipPatch } from './ownership.ts';
 import { listConditions, pageOf, resolveLimit } from './pagination.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { RegistryError } from './registry-error.ts';
@@ -53,7 +62,7 @@ export interface PromptTemplate {
 }
 
 /** One prompt, as the store returns it. Absent optional values are `undefined`. */
-export interface PromptRecord {
+export interface PromptRecord extends Ownership {
   /** For discovered prompts a name-based UUID of (gateway, original name). */
   id: string;
   /** The upstream that lists it; `undefined` for a local prompt. */
@@ -79,7 +88,7 @@ export interface PromptRecord {
  * What {@link PromptStore.create} takes. A local prompt (no `gatewayId`) usually has a `template`; when
  * `definition.arguments` is absent it is derived from the template's arguments.
  */
-export interface PromptInput {
+export interface PromptInput extends Partial<Ownership> {
   definition: Prompt;
   template?: PromptTemplate;
   gatewayId?: string;
@@ -91,7 +100,7 @@ export interface PromptInput {
 }
 
 /** What {@link PromptStore.update} takes: absent keeps a value, `null` clears an optional one. */
-export interface PromptPatch {
+export interface PromptPatch extends OwnershipPatch {
   /** Local prompts only. */
   definition?: Prompt;
   /** Local prompts only; also replaces `definition.arguments` unless `definition` is given with its own. */
@@ -115,7 +124,8 @@ export interface PromptStoreOptions {
 /** Reads and writes the `prompts` catalog; the same contract as {@link ToolStore}. */
 export interface PromptStore {
   list(options?: ListOptions): Promise<Page<PromptRecord>>;
-  get(id: string): Promise<PromptRecord | undefined>;
+  /** `undefined` also when `visibleTo` may not see it. */
+  get(id: string, options?: GetOptions): Promise<PromptRecord | undefined>;
   /** `'conflict'` (`details.field`: `'name'` or `'alias'`), `'invalid-input'` listing every bad field. */
   create(input: PromptInput): Promise<PromptRecord>;
   update(id: string, patch: PromptPatch, options?: WriteOptions): Promise<PromptRecord | undefined>;
@@ -127,6 +137,7 @@ export interface PromptStore {
 const inputShape: Shape = {
   required: ['definition'],
   fields: {
+    ...ownershipInputFields,
     definition: { check: promptDefinition },
     template: { check: promptTemplate },
     gatewayId: { check: text() },
@@ -140,6 +151,7 @@ const inputShape: Shape = {
 
 const patchShape: Shape = {
   fields: {
+    ...ownershipPatchFields,
     definition: { check: promptDefinition },
     template: { check: promptTemplate, nullable: true },
     enabled: { check: bool },
@@ -182,8 +194,11 @@ export function createPromptStore(options: PromptStoreOptions): PromptStore {
       return pageOf(rows, limit, toPromptRecord);
     },
 
-    async get(id) {
-      const row = await db.selectFrom('prompts').selectAll().where('id', '=', id).executeTakeFirst();
+    async get(id, getOptions = {}) {
+      let query = db.selectFrom('prompts').selectAll().where('id', '=', id);
+      if (getOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('prompts', true, getOptions.visibleTo));
+      const row = await query.executeTakeFirst();
       return row === undefined ? undefined : toPromptRecord(row);
     },
 
@@ -214,6 +229,7 @@ export function createPromptStore(options: PromptStoreOptions): PromptStore {
             alias: input.alias ?? null,
             description_override: input.descriptionOverride ?? null,
             tags: json(uniqueTags(input.tags)),
+            ...ownershipValues(input),
             created_at: now,
             updated_at: now,
             created_by: input.createdBy ?? null,
@@ -234,7 +250,11 @@ export function createPromptStore(options: PromptStoreOptions): PromptStore {
       const issues: Issues = [];
       checkShape(patchShape)(patch, '', issues);
       throwIfIssues(issues, 'prompt patch');
-      const values: Updateable<PromptsTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
+      const values: Updateable<PromptsTable> = {
+        updated_at: clock(),
+        updated_by: patch.updatedBy ?? null,
+        ...ownershipPatchValues(patch),
+      };
       const template = patch.template ?? undefined;
       if (patch.definition !== undefined) {
         const definition =
@@ -351,6 +371,7 @@ export function createPromptStore(options: PromptStoreOptions): PromptStore {
 
 const searchColumns = {
   hasGateway: true,
+  table: 'prompts',
   search: [
     sql`original_name`,
     sql`alias`,
@@ -404,6 +425,7 @@ export function toPromptRecord(row: Selectable<PromptsTable>): PromptRecord {
     alias: row.alias ?? undefined,
     descriptionOverride: row.description_override ?? undefined,
     tags: row.tags,
+    ...ownershipOf(row),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -24,11 +24,17 @@ export interface GatewaysTable {
   cwd: string | null;
   url: string | null;
   headers: JsonColumn<Record<string, string>>;
+  /** Inbound header names forwarded upstream (migration 0006). */
+  passthrough_headers: JsonColumn<string[]>;
   /** `null`: the app derives it from the name; `''`: tools are not prefixed. */
   namespace: string | null;
   enabled: Generated<boolean>;
   timeout_ms: number | null;
   protocol_era: string | null;
+  owner_id: string | null;
+  team_id: string | null;
+  /** `private`, `team` or `public` (default). */
+  visibility: Generated<string>;
   tags: JsonColumn<string[]>;
   version: Generated<number>;
   created_at: TimestampColumn;
@@ -41,6 +47,10 @@ export interface GatewaysTable {
 interface CatalogColumns {
   id: string;
   enabled: Generated<boolean>;
+  owner_id: string | null;
+  team_id: string | null;
+  /** `private`, `team` or `public` (default). */
+  visibility: Generated<string>;
   tags: JsonColumn<string[]>;
   version: Generated<number>;
   created_at: TimestampColumn;

@@ -22,9 +22,12 @@ import {
 } from './catalog-validation.ts';
 import type { Check, FieldRule, Issues } from './catalog-validation.ts';
 import type { GatewayProtocolEra, GatewayRecord, GatewayTransport } from './gateway-store.ts';
+import type { Ownership } from './ownership.ts';
+import { VISIBILITIES } from './ownership.ts';
 import type { RegistryContents } from './load-registry.ts';
 import type { PromptRecord, PromptTemplate } from './prompt-store.ts';
 import { templateArguments } from './prompt-store.ts';
+import { passthroughHeaderProblem } from './passthrough-headers.ts';
 import type { LocalResourceContent, ResourceKind, ResourceRecord } from './resource-store.ts';
 import { resourceKindOf } from './resource-store.ts';
 import { uniqueTags } from './store-support.ts';
@@ -45,8 +48,11 @@ export interface RegistryDocument {
   virtualServers: VirtualServerDocument[];
 }
 
-/** A gateway; the same fields as `GatewayInput`. Absent fields take their defaults on import. */
-export interface GatewayDocument {
+/**
+ * A gateway; the same fields as `GatewayInput`. Absent fields take their defaults on import (`visibility`: public;
+ * exports leave the default out).
+ */
+export interface GatewayDocument extends Partial<Ownership> {
   name: string;
   transport: GatewayTransport;
   command?: string;
@@ -55,6 +61,8 @@ export interface GatewayDocument {
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
+  /** Inbound header names forwarded to an HTTP upstream (see `GatewayRecord.passthroughHeaders`). */
+  passthroughHeaders?: string[];
   namespace?: string;
   enabled?: boolean;
   timeoutMs?: number;
@@ -67,7 +75,7 @@ export interface GatewayDocument {
  * until the upstream is synced (a placeholder when absent). Without one it is a local tool and `definition` is
  * required and authoritative.
  */
-export interface ToolDocument {
+export interface ToolDocument extends Partial<Ownership> {
   gateway?: string;
   /** The original name (`definition.name`). */
   name: string;
@@ -82,7 +90,7 @@ export interface ToolDocument {
 }
 
 /** A resource or resource template; `gateway` and `definition` as for {@link ToolDocument}. */
-export interface ResourceDocument {
+export interface ResourceDocument extends Partial<Ownership> {
   gateway?: string;
   /** The `uri`, or the template's `uriTemplate`. */
   uri: string;
@@ -95,7 +103,7 @@ export interface ResourceDocument {
 }
 
 /** A prompt; a local one needs `definition` or `template` (or both). */
-export interface PromptDocument {
+export interface PromptDocument extends Partial<Ownership> {
   gateway?: string;
   name: string;
   definition?: Prompt;
@@ -107,7 +115,7 @@ export interface PromptDocument {
 }
 
 /** A virtual server; members name their items portably. */
-export interface VirtualServerDocument {
+export interface VirtualServerDocument extends Partial<Ownership> {
   name: string;
   description?: string;
   icon?: string;
@@ -127,7 +135,7 @@ export type ImportMode = 'merge' | 'replace';
 // ---- The validated form (internal) --------------------------------------------------------------------------------
 
 /** A gateway's configurable state, `undefined` for absent optional values: comparable with {@link gatewayStateOf}. */
-export interface GatewayState {
+export interface GatewayState extends Ownership {
   transport: GatewayTransport;
   command?: string;
   args: string[];
@@ -135,6 +143,7 @@ export interface GatewayState {
   cwd?: string;
   url?: string;
   headers: Record<string, string>;
+  passthroughHeaders: string[];
   namespace?: string;
   enabled: boolean;
   timeoutMs?: number;
@@ -143,7 +152,7 @@ export interface GatewayState {
 }
 
 /** A tool's configurable state, comparable with {@link toolStateOf}. */
-export interface ToolState {
+export interface ToolState extends Ownership {
   integration: string;
   integrationConfig?: Record<string, unknown>;
   enabled: boolean;
@@ -156,7 +165,7 @@ export interface ToolState {
 }
 
 /** A resource's configurable state, comparable with {@link resourceStateOf}. */
-export interface ResourceState {
+export interface ResourceState extends Ownership {
   localContent?: LocalResourceContent;
   enabled: boolean;
   tags: string[];
@@ -165,7 +174,7 @@ export interface ResourceState {
 }
 
 /** A prompt's configurable state, comparable with {@link promptStateOf}. */
-export interface PromptState {
+export interface PromptState extends Ownership {
   enabled: boolean;
   alias?: string;
   descriptionOverride?: string;
@@ -176,7 +185,7 @@ export interface PromptState {
 }
 
 /** A virtual server's own fields (members apart), comparable with {@link virtualServerStateOf}. */
-export interface VirtualServerState {
+export interface VirtualServerState extends Ownership {
   description?: string;
   icon?: string;
   enabled: boolean;
@@ -267,6 +276,22 @@ const nameText = text({
 
 const transports = ['stdio', 'streamable-http', 'sse', 'websocket'] as const;
 
+const ownershipFields = {
+  owner: optional(text({ maxLength: 200 })),
+  team: optional(text({ maxLength: 200 })),
+  visibility: optional(oneOf(VISIBILITIES)),
+};
+
+/** The ownership of an entry, `public` when it gives no visibility. */
+function ownershipOfEntry(entry: Partial<Ownership>): Ownership {
+  return { owner: entry.owner, team: entry.team, visibility: entry.visibility ?? 'public' };
+}
+
+/** The ownership of a record, for comparing with an entry's. */
+function ownershipOfRecord(record: Ownership): Ownership {
+  return { owner: record.owner, team: record.team, visibility: record.visibility };
+}
+
 const httpUrl: Check = (value, path, issues) => {
   text()(value, path, issues);
   if (typeof value !== 'string' || value === '') return;
@@ -293,6 +318,16 @@ const integrationName = text({
   message: 'must be 1 to 32 lowercase letters, digits or "-", starting with a letter',
 });
 
+const passthroughHeaderList: Check = (value, path, issues) => {
+  const before = issues.length;
+  stringList(value, path, issues);
+  if (issues.length > before) return;
+  (value as string[]).forEach((entry, index) => {
+    const problem = passthroughHeaderProblem(entry);
+    if (problem !== undefined) issues.push({ path: pathOf(path, index), message: problem });
+  });
+};
+
 const gatewayShape = {
   required: ['name', 'transport'],
   fields: {
@@ -304,16 +339,19 @@ const gatewayShape = {
     cwd: optional(text()),
     url: optional(httpUrl),
     headers: optional(stringRecord),
+    passthroughHeaders: optional(passthroughHeaderList),
     namespace: optional(namespace),
     enabled: optional(bool),
     timeoutMs: optional(integer(100, 600_000)),
     protocolEra: optional(oneOf(['auto', 'legacy', 'modern'])),
     tags: optional(tags),
+    ...ownershipFields,
   },
   unknownKeys: 'report' as const,
 };
 
 const itemFields = {
+  ...ownershipFields,
   gateway: optional(text()),
   enabled: optional(bool),
   tags: optional(tags),
@@ -369,6 +407,7 @@ const virtualServerShape = {
     icon: optional(icon),
     enabled: optional(bool),
     tags: optional(tags),
+    ...ownershipFields,
     members: optional((value, path, issues) => {
       if (!Array.isArray(value)) issues.push({ path, message: 'must be a list' });
     }),
@@ -467,7 +506,11 @@ function readGateway(raw: unknown, path: string, issues: Issues): GatewayEntry |
     if (!(transports as readonly string[]).includes(entry.transport)) return undefined;
     const isStdio = entry.transport === 'stdio';
     const required = isStdio ? ['command'] : ['url'];
-    const forbidden = isStdio ? ['url', 'headers'] : ['command', 'args', 'env', 'cwd'];
+    const forbidden = isStdio
+      ? ['url', 'headers', 'passthroughHeaders']
+      : entry.transport === 'websocket'
+        ? ['command', 'args', 'env', 'cwd', 'passthroughHeaders']
+        : ['command', 'args', 'env', 'cwd'];
     for (const field of required) {
       if (!hasContent(raw[field])) {
         issues.push({
@@ -495,11 +538,13 @@ function readGateway(raw: unknown, path: string, issues: Issues): GatewayEntry |
         cwd: entry.cwd,
         url: entry.url,
         headers: entry.headers ?? {},
+        passthroughHeaders: entry.passthroughHeaders ?? [],
         namespace: entry.namespace,
         enabled: entry.enabled ?? true,
         timeoutMs: entry.timeoutMs,
         protocolEra: entry.protocolEra,
         tags: uniqueTags(entry.tags),
+        ...ownershipOfEntry(entry),
       },
     };
   });
@@ -544,6 +589,7 @@ function readTool(raw: unknown, path: string, issues: Issues): ToolEntry | undef
         descriptionOverride: entry.descriptionOverride,
         annotationsOverride: entry.annotationsOverride,
         tags: uniqueTags(entry.tags),
+        ...ownershipOfEntry(entry),
         definition: entry.gateway === undefined ? definition : undefined,
       },
     };
@@ -593,6 +639,7 @@ function readResource(raw: unknown, path: string, issues: Issues): ResourceEntry
         localContent: entry.localContent,
         enabled: entry.enabled ?? true,
         tags: uniqueTags(entry.tags),
+        ...ownershipOfEntry(entry),
         definition: entry.gateway === undefined ? definition : undefined,
       },
     };
@@ -634,6 +681,7 @@ function readPrompt(raw: unknown, path: string, issues: Issues): PromptEntry | u
         alias: entry.alias,
         descriptionOverride: entry.descriptionOverride,
         tags: uniqueTags(entry.tags),
+        ...ownershipOfEntry(entry),
         definition: local ? definition : undefined,
         template: local ? entry.template : undefined,
       },
@@ -667,6 +715,7 @@ function readVirtualServer(raw: unknown, path: string, issues: Issues): VirtualS
         icon: entry.icon,
         enabled: entry.enabled ?? true,
         tags: uniqueTags(entry.tags),
+        ...ownershipOfEntry(entry),
       },
       members,
     };
@@ -882,11 +931,13 @@ export function gatewayStateOf(record: GatewayRecord): GatewayState {
     cwd: record.cwd,
     url: record.url,
     headers: record.headers,
+    passthroughHeaders: record.passthroughHeaders,
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
     protocolEra: record.protocolEra,
     tags: record.tags,
+    ...ownershipOfRecord(record),
   };
 }
 
@@ -900,6 +951,7 @@ export function toolStateOf(record: ToolRecord): ToolState {
     descriptionOverride: record.descriptionOverride,
     annotationsOverride: record.annotationsOverride,
     tags: record.tags,
+    ...ownershipOfRecord(record),
     definition: record.gatewayId === undefined ? record.definition : undefined,
   };
 }
@@ -910,6 +962,7 @@ export function resourceStateOf(record: ResourceRecord): ResourceState {
     localContent: record.localContent,
     enabled: record.enabled,
     tags: record.tags,
+    ...ownershipOfRecord(record),
     definition: record.gatewayId === undefined ? record.definition : undefined,
   };
 }
@@ -922,6 +975,7 @@ export function promptStateOf(record: PromptRecord): PromptState {
     alias: record.alias,
     descriptionOverride: record.descriptionOverride,
     tags: record.tags,
+    ...ownershipOfRecord(record),
     definition: local ? record.definition : undefined,
     template: local ? record.template : undefined,
   };
@@ -929,5 +983,11 @@ export function promptStateOf(record: PromptRecord): PromptState {
 
 /** A stored virtual server's own fields as a {@link VirtualServerState}. */
 export function virtualServerStateOf(record: VirtualServerRecord): VirtualServerState {
-  return { description: record.description, icon: record.icon, enabled: record.enabled, tags: record.tags };
+  return {
+    description: record.description,
+    icon: record.icon,
+    enabled: record.enabled,
+    tags: record.tags,
+    ...ownershipOfRecord(record),
+  };
 }

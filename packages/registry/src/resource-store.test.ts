@@ -42,6 +42,7 @@ for (const dialect of dialects) {
         localContent: { text: '# Handbook', mimeType: 'text/markdown' },
         enabled: true,
         tags: [],
+        visibility: 'public',
         version: 1,
         createdAt: now,
         updatedAt: now,

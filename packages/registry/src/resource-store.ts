@@ -15,6 +15,15 @@ import {
   throwIfIssues,
 } from './catalog-validation.ts';
 import type { Check, Issues, Shape } from './catalog-validation.ts';
+import {
+  ownershipInputFields,
+  ownershipOf,
+  ownershipPatchFields,
+  ownershipPatchValues,
+  ownershipValues,
+  visibleCondition,
+} from './ownership.ts';
+import type { GetOptions, Ownership, OwnershipPatch } from './ownership.ts';
 import { listConditions, pageOf, resolveLimit } from './pagination.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { RegistryError } from './registry-error.ts';
@@ -41,7 +50,7 @@ export type ResourceKind = 'resource' | 'template';
 export type LocalResourceContent = { text: string; mimeType?: string } | { blob: string; mimeType: string };
 
 /** One resource or resource template, as the store returns it. Absent optional values are `undefined`. */
-export interface ResourceRecord {
+export interface ResourceRecord extends Ownership {
   /** For discovered resources a name-based UUID of (gateway, URI). */
   id: string;
   /** The upstream that lists it; `undefined` for a local resource. */
@@ -63,7 +72,7 @@ export interface ResourceRecord {
 }
 
 /** What {@link ResourceStore.create} takes; the kind follows the definition (`uriTemplate` makes a template). */
-export interface ResourceInput {
+export interface ResourceInput extends Partial<Ownership> {
   definition: Resource | ResourceTemplate;
   gatewayId?: string;
   /** Local concrete resources only. */
@@ -74,7 +83,7 @@ export interface ResourceInput {
 }
 
 /** What {@link ResourceStore.update} takes: absent keeps a value, `null` clears an optional one. */
-export interface ResourcePatch {
+export interface ResourcePatch extends OwnershipPatch {
   /** Local resources only; may change the URI and the kind. */
   definition?: Resource | ResourceTemplate;
   /** Local resources only. */
@@ -96,7 +105,8 @@ export interface ResourceStoreOptions {
 /** Reads and writes the `resources` catalog (resources and templates); the same contract as {@link ToolStore}. */
 export interface ResourceStore {
   list(options?: ListOptions): Promise<Page<ResourceRecord>>;
-  get(id: string): Promise<ResourceRecord | undefined>;
+  /** `undefined` also when `visibleTo` may not see it. */
+  get(id: string, options?: GetOptions): Promise<ResourceRecord | undefined>;
   /** `'conflict'` (`details.field: 'uri'`) when the URI is taken in that scope; `'invalid-input'` for bad fields. */
   create(input: ResourceInput): Promise<ResourceRecord>;
   update(id: string, patch: ResourcePatch, options?: WriteOptions): Promise<ResourceRecord | undefined>;
@@ -127,6 +137,7 @@ const anyResourceDefinition: Check = (value, path, issues) =>
 const inputShape: Shape = {
   required: ['definition'],
   fields: {
+    ...ownershipInputFields,
     definition: { check: anyResourceDefinition },
     gatewayId: { check: text() },
     localContent: { check: localContent },
@@ -138,6 +149,7 @@ const inputShape: Shape = {
 
 const patchShape: Shape = {
   fields: {
+    ...ownershipPatchFields,
     definition: { check: anyResourceDefinition },
     localContent: { check: localContent, nullable: true },
     enabled: { check: bool },
@@ -169,8 +181,11 @@ export function createResourceStore(options: ResourceStoreOptions): ResourceStor
       return pageOf(rows, limit, toResourceRecord);
     },
 
-    async get(id) {
-      const row = await db.selectFrom('resources').selectAll().where('id', '=', id).executeTakeFirst();
+    async get(id, getOptions = {}) {
+      let query = db.selectFrom('resources').selectAll().where('id', '=', id);
+      if (getOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('resources', true, getOptions.visibleTo));
+      const row = await query.executeTakeFirst();
       return row === undefined ? undefined : toResourceRecord(row);
     },
 
@@ -204,6 +219,7 @@ export function createResourceStore(options: ResourceStoreOptions): ResourceStor
             local_content: jsonOrNull(input.localContent),
             enabled: input.enabled ?? true,
             tags: json(uniqueTags(input.tags)),
+            ...ownershipValues(input),
             created_at: now,
             updated_at: now,
             created_by: input.createdBy ?? null,
@@ -222,7 +238,11 @@ export function createResourceStore(options: ResourceStoreOptions): ResourceStor
       const issues: Issues = [];
       checkShape(patchShape)(patch, '', issues);
       throwIfIssues(issues, 'resource patch');
-      const values: Updateable<ResourcesTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
+      const values: Updateable<ResourcesTable> = {
+        updated_at: clock(),
+        updated_by: patch.updatedBy ?? null,
+        ...ownershipPatchValues(patch),
+      };
       if (patch.definition !== undefined) {
         values.definition = json(patch.definition);
         values.uri = uriOf(patch.definition);
@@ -335,6 +355,7 @@ export function createResourceStore(options: ResourceStoreOptions): ResourceStor
 
 const searchColumns = {
   hasGateway: true,
+  table: 'resources',
   search: [sql`uri`, sql`definition->>'name'`, sql`definition->>'title'`, sql`definition->>'description'`],
 };
 
@@ -383,6 +404,7 @@ export function toResourceRecord(row: Selectable<ResourcesTable>): ResourceRecor
     localContent: (row.local_content as LocalResourceContent | null) ?? undefined,
     enabled: row.enabled,
     tags: row.tags,
+    ...ownershipOf(row),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

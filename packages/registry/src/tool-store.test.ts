@@ -56,6 +56,7 @@ for (const dialect of dialects) {
         descriptionOverride: undefined,
         annotationsOverride: undefined,
         tags: [],
+        visibility: 'public',
         version: 1,
         createdAt: now,
         updatedAt: now,

@@ -16,10 +16,21 @@ import {
   toolDefinition,
 } from './catalog-validation.ts';
 import type { Issues, Shape } from './catalog-validation.ts';
+import {
+  ownershipInputFields,
+  ownershipOf,
+  ownershipPatchFields,
+  ownershipPatchValues,
+  ownershipValues,
+  visibleCondition,
+} from './ownership.ts';
+import type { GetOptions, Ownership, OwnershipPatch } from './ownership.ts';
 import { listConditions, pageOf, resolveLimit } from './pagination.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { RegistryError } from './registry-error.ts';
 import type { RegistryDatabase, ToolsTable } from './registry-database.ts';
+import { openIntegrationConfig, sealIntegrationConfig } from './secret-codec.ts';
+import type { SecretCodec } from './secret-codec.ts';
 import {
   checkWriteOptions,
   discoveredId,
@@ -35,7 +46,7 @@ import {
 import type { SyncResult, WriteOptions } from './store-support.ts';
 
 /** One tool, as the store returns it. Absent optional values are `undefined`. */
-export interface ToolRecord {
+export interface ToolRecord extends Ownership {
   /** For discovered tools a name-based UUID of (gateway, original name), so it survives being delisted and relisted. */
   id: string;
   /** The upstream that lists it; `undefined` for a local or adapter tool. */
@@ -65,7 +76,7 @@ export interface ToolRecord {
 }
 
 /** What {@link ToolStore.create} takes: a local (or adapter) tool, or one under a gateway when `gatewayId` is set. */
-export interface ToolInput {
+export interface ToolInput extends Partial<Ownership> {
   definition: Tool;
   gatewayId?: string;
   /** Default `'mcp'`. */
@@ -80,7 +91,7 @@ export interface ToolInput {
 }
 
 /** What {@link ToolStore.update} takes: absent keeps a value, `null` clears an optional one. */
-export interface ToolPatch {
+export interface ToolPatch extends OwnershipPatch {
   /** Only for local tools: a discovered tool's definition belongs to its upstream (`'invalid-input'`). */
   definition?: Tool;
   integration?: string;
@@ -101,13 +112,16 @@ export interface ToolStoreOptions {
   clock?: () => Date;
   /** Ids of local tools. Default: `crypto.randomUUID`. */
   generateId?: () => string;
+  /** Seals the credentials in `integrationConfig` on write and opens them on read. Default: stored in plain. */
+  secrets?: SecretCodec;
 }
 
 /** Reads and writes the `tools` catalog. */
 export interface ToolStore {
   /** A page of tools, oldest first; see {@link ListOptions} for filters. */
   list(options?: ListOptions): Promise<Page<ToolRecord>>;
-  get(id: string): Promise<ToolRecord | undefined>;
+  /** `undefined` also when `visibleTo` may not see it. */
+  get(id: string, options?: GetOptions): Promise<ToolRecord | undefined>;
   /**
    * Inserts a tool. `'conflict'` (`details.field`: `'name'` or `'alias'`) when the name is taken on that gateway (or
    * among local tools) or the alias is taken; `'invalid-input'` listing every bad field or an unknown `gatewayId`.
@@ -137,6 +151,7 @@ const integration = text({
 const inputShape: Shape = {
   required: ['definition'],
   fields: {
+    ...ownershipInputFields,
     definition: { check: toolDefinition },
     gatewayId: { check: text() },
     integration: { check: integration },
@@ -152,6 +167,7 @@ const inputShape: Shape = {
 
 const patchShape: Shape = {
   fields: {
+    ...ownershipPatchFields,
     definition: { check: toolDefinition },
     integration: { check: integration },
     integrationConfig: { check: plainObject, nullable: true },
@@ -173,6 +189,8 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
     throw new TypeError('createToolStore: `db` must be a Kysely instance');
   const clock = options.clock ?? (() => new Date());
   const generateId = options.generateId ?? randomUUID;
+  const { secrets } = options;
+  const toRecord = (row: Selectable<ToolsTable>) => toToolRecord(row, secrets);
 
   return {
     async list(listOptions = {}) {
@@ -184,12 +202,15 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
         .orderBy('id')
         .limit(limit + 1)
         .execute();
-      return pageOf(rows, limit, toToolRecord);
+      return pageOf(rows, limit, toRecord);
     },
 
-    async get(id) {
-      const row = await db.selectFrom('tools').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toToolRecord(row);
+    async get(id, getOptions = {}) {
+      let query = db.selectFrom('tools').selectAll().where('id', '=', id);
+      if (getOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('tools', true, getOptions.visibleTo));
+      const row = await query.executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
     },
 
     async create(input) {
@@ -207,13 +228,14 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
             gateway_id: input.gatewayId ?? null,
             original_name: name,
             integration: input.integration ?? 'mcp',
-            integration_config: jsonOrNull(input.integrationConfig),
+            integration_config: jsonOrNull(sealIntegrationConfig(input.integrationConfig, secrets)),
             definition: json(input.definition),
             enabled: input.enabled ?? true,
             alias: input.alias ?? null,
             description_override: input.descriptionOverride ?? null,
             annotations_override: jsonOrNull(input.annotationsOverride),
             tags: json(uniqueTags(input.tags)),
+            ...ownershipValues(input),
             created_at: now,
             updated_at: now,
             created_by: input.createdBy ?? null,
@@ -221,7 +243,7 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toToolRecord(row);
+        return toRecord(row);
       } catch (error) {
         throw asToolWriteError(error, { id, name, alias: input.alias, gatewayId: input.gatewayId }) ?? error;
       }
@@ -232,14 +254,18 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
       const issues: Issues = [];
       checkShape(patchShape)(patch, '', issues);
       throwIfIssues(issues, 'tool patch');
-      const values: Updateable<ToolsTable> = { updated_at: clock(), updated_by: patch.updatedBy ?? null };
+      const values: Updateable<ToolsTable> = {
+        updated_at: clock(),
+        updated_by: patch.updatedBy ?? null,
+        ...ownershipPatchValues(patch),
+      };
       if (patch.definition !== undefined) {
         values.definition = json(patch.definition);
         values.original_name = patch.definition.name;
       }
       if (patch.integration !== undefined) values.integration = patch.integration;
       if (patch.integrationConfig !== undefined)
-        values.integration_config = jsonOrNull(patch.integrationConfig);
+        values.integration_config = jsonOrNull(sealIntegrationConfig(patch.integrationConfig, secrets));
       if (patch.enabled !== undefined) values.enabled = patch.enabled;
       if (patch.alias !== undefined) values.alias = patch.alias;
       if (patch.descriptionOverride !== undefined) values.description_override = patch.descriptionOverride;
@@ -255,7 +281,7 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
         if (writeOptions.ifVersion !== undefined) query = query.where('version', '=', writeOptions.ifVersion);
         if (patch.definition !== undefined) query = query.where('gateway_id', 'is', null);
         const row = await query.returningAll().executeTakeFirst();
-        if (row !== undefined) return toToolRecord(row);
+        if (row !== undefined) return toRecord(row);
       } catch (error) {
         throw (
           asToolWriteError(error, { id, name: patch.definition?.name ?? '', alias: patch.alias }) ?? error
@@ -339,6 +365,7 @@ export function createToolStore(options: ToolStoreOptions): ToolStore {
 
 const searchColumns = {
   hasGateway: true,
+  table: 'tools',
   search: [
     sql`original_name`,
     sql`alias`,
@@ -382,20 +409,21 @@ function asToolWriteError(
   });
 }
 
-/** Row to record: snake_case to camelCase, `null` to `undefined`. */
-export function toToolRecord(row: Selectable<ToolsTable>): ToolRecord {
+/** Row to record: snake_case to camelCase, `null` to `undefined`, credentials opened with `secrets` when given. */
+export function toToolRecord(row: Selectable<ToolsTable>, secrets?: SecretCodec): ToolRecord {
   return {
     id: row.id,
     gatewayId: row.gateway_id ?? undefined,
     originalName: row.original_name,
     integration: row.integration,
-    integrationConfig: row.integration_config ?? undefined,
+    integrationConfig: openIntegrationConfig(row.integration_config, secrets) ?? undefined,
     definition: row.definition,
     enabled: row.enabled,
     alias: row.alias ?? undefined,
     descriptionOverride: row.description_override ?? undefined,
     annotationsOverride: row.annotations_override ?? undefined,
     tags: row.tags,
+    ...ownershipOf(row),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

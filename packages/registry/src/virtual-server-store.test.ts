@@ -88,6 +88,7 @@ for (const dialect of dialects) {
           { kind: 'resource', id: item['repo://readme'], alias: 'desk://readme', position: 2 },
         ],
         missingMembers: [],
+        visibility: 'public',
         version: 1,
         createdAt: now,
         updatedAt: now,

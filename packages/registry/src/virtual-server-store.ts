@@ -18,6 +18,15 @@ import {
   throwIfIssues,
 } from './catalog-validation.ts';
 import type { Issues, Shape } from './catalog-validation.ts';
+import {
+  ownershipInputFields,
+  ownershipOf,
+  ownershipPatchFields,
+  ownershipPatchValues,
+  ownershipValues,
+  visibleCondition,
+} from './ownership.ts';
+import type { GetOptions, Ownership, OwnershipPatch } from './ownership.ts';
 import { listConditions, pageOf, resolveLimit } from './pagination.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { RegistryError } from './registry-error.ts';
@@ -56,7 +65,7 @@ export interface VirtualServerMember {
 }
 
 /** One virtual server with its members. */
-export interface VirtualServerRecord {
+export interface VirtualServerRecord extends Ownership {
   id: string;
   /** Unique across virtual servers. */
   name: string;
@@ -80,7 +89,7 @@ export interface VirtualServerRecord {
 }
 
 /** What {@link VirtualServerStore.create} takes. */
-export interface VirtualServerInput {
+export interface VirtualServerInput extends Partial<Ownership> {
   name: string;
   description?: string;
   icon?: string;
@@ -92,7 +101,7 @@ export interface VirtualServerInput {
 }
 
 /** What {@link VirtualServerStore.update} takes: absent keeps a value, `null` clears; `members` replaces them all. */
-export interface VirtualServerPatch {
+export interface VirtualServerPatch extends OwnershipPatch {
   name?: string;
   description?: string | null;
   icon?: string | null;
@@ -117,7 +126,8 @@ export interface VirtualServerStoreOptions {
 /** Reads and writes virtual servers and their members. */
 export interface VirtualServerStore {
   list(options?: VirtualServerListOptions): Promise<Page<VirtualServerRecord>>;
-  get(id: string): Promise<VirtualServerRecord | undefined>;
+  /** `undefined` also when `visibleTo` may not see it. */
+  get(id: string, options?: GetOptions): Promise<VirtualServerRecord | undefined>;
   /**
    * Inserts a server and its members in one transaction. `'conflict'` (`details.field: 'name'`) when the name is
    * taken; `'invalid-input'` listing every bad field, a member listed twice, an alias used twice, or a member id that
@@ -157,6 +167,7 @@ const members = list((value, path, issues) => checkShape(memberShape)(value, pat
 const inputShape: Shape = {
   required: ['name'],
   fields: {
+    ...ownershipInputFields,
     name: { check: serverName },
     description: { check: description },
     icon: { check: icon },
@@ -169,6 +180,7 @@ const inputShape: Shape = {
 
 const patchShape: Shape = {
   fields: {
+    ...ownershipPatchFields,
     name: { check: serverName },
     description: { check: description, nullable: true },
     icon: { check: icon, nullable: true },
@@ -240,8 +252,11 @@ export function createVirtualServerStore(options: VirtualServerStoreOptions): Vi
       };
     },
 
-    async get(id) {
-      const row = await db.selectFrom('virtual_servers').selectAll().where('id', '=', id).executeTakeFirst();
+    async get(id, getOptions = {}) {
+      let query = db.selectFrom('virtual_servers').selectAll().where('id', '=', id);
+      if (getOptions.visibleTo !== undefined)
+        query = query.where(visibleCondition('virtual_servers', false, getOptions.visibleTo));
+      const row = await query.executeTakeFirst();
       if (row === undefined) return undefined;
       const membersById = await readMembers(db, [id]);
       return toVirtualServerRecord(row, membersById.get(id) ?? []);
@@ -266,6 +281,7 @@ export function createVirtualServerStore(options: VirtualServerStoreOptions): Vi
               icon: input.icon ?? null,
               enabled: input.enabled ?? true,
               tags: json(uniqueTags(input.tags)),
+              ...ownershipValues(input),
               created_at: now,
               updated_at: now,
               created_by: input.createdBy ?? null,
@@ -290,6 +306,7 @@ export function createVirtualServerStore(options: VirtualServerStoreOptions): Vi
       const values: Updateable<VirtualServersTable> = {
         updated_at: clock(),
         updated_by: patch.updatedBy ?? null,
+        ...ownershipPatchValues(patch),
       };
       if (patch.name !== undefined) values.name = patch.name;
       if (patch.description !== undefined) values.description = patch.description;
@@ -338,7 +355,7 @@ export function createVirtualServerStore(options: VirtualServerStoreOptions): Vi
   };
 }
 
-const searchColumns = { hasGateway: false, search: [sql`name`, sql`description`] };
+const searchColumns = { hasGateway: false, table: 'virtual_servers', search: [sql`name`, sql`description`] };
 
 const tableOfKind = { tool: 'tools', prompt: 'prompts', resource: 'resources' } as const;
 
@@ -467,6 +484,7 @@ export function toVirtualServerRecord(
     icon: row.icon ?? undefined,
     enabled: row.enabled,
     tags: row.tags,
+    ...ownershipOf(row),
     members: members.map(plain),
     missingMembers: members.filter((member) => !member.present).map(plain),
     version: row.version,
