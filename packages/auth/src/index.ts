@@ -86,6 +86,7 @@ export {
   isSecretEnvelope,
   parseSecretKey,
   secretBoxFromEnv,
+  secretKeyId,
   type SecretBox,
   type SecretBoxOptions,
 } from './secret-box.ts';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { GatewayError } from '@mcp-gateway/core';
 
 /** Options of {@link createSecretBox}. */
@@ -109,7 +109,8 @@ export function createSecretBox(options: SecretBoxOptions): SecretBox {
     if (!key) {
       throw new GatewayError(
         'config-invalid',
-        `a secret was encrypted with key "${keyId}", which is not configured (add it to MCP_GATEWAY_SECRET_KEYS)`,
+        `a secret was encrypted with key "${keyId}", which is not configured: set MCP_GATEWAY_SECRET_KEY to that key, ` +
+          'or MCP_GATEWAY_SECRET_KEY_PREVIOUS while rotating to a new one (or add it to MCP_GATEWAY_SECRET_KEYS)',
       );
     }
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
@@ -141,10 +142,23 @@ export function createSecretBox(options: SecretBoxOptions): SecretBox {
 }
 
 /**
+ * The key id of a key given without one: derived from the key (a truncated SHA-256, which reveals nothing usable about
+ * it), so the same key always gets the same id and two different keys never share one.
+ */
+export function secretKeyId(key: Uint8Array | string): string {
+  const bytes = typeof key === 'string' ? parseSecretKey(key) : key;
+  return `k${createHash('sha256').update('mcp-gateway secret key\0').update(bytes).digest('base64url').slice(0, 16)}`;
+}
+
+/**
  * A {@link SecretBox} from the environment, or `undefined` when no key is set:
- * - `MCP_GATEWAY_SECRET_KEY`: one key (64 hex digits or base64 of 32 bytes), key id `default`;
- * - `MCP_GATEWAY_SECRET_KEYS=new:<key>,default:<key>`: several; the first is active, the others decrypt only.
- * With both, the single key joins the list as `default` (unless the list names `default` itself).
+ * - `MCP_GATEWAY_SECRET_KEY`: the key (64 hex digits or base64 of 32 bytes); its id is derived from it
+ *   ({@link secretKeyId});
+ * - `MCP_GATEWAY_SECRET_KEY_PREVIOUS`: older keys, comma-separated, that only decrypt: set the new key as
+ *   `MCP_GATEWAY_SECRET_KEY` and the old one here, run `mcp-gateway secrets rotate`, then drop this one;
+ * - `MCP_GATEWAY_SECRET_KEYS=new:<key>,old:<key>`: keys with explicit ids; the first is active, the others decrypt
+ *   only.
+ * With `MCP_GATEWAY_SECRET_KEYS` and `MCP_GATEWAY_SECRET_KEY` both set, the list's first key is active.
  */
 export function secretBoxFromEnv(env: Readonly<Record<string, string | undefined>>): SecretBox | undefined {
   const keys: Record<string, string> = {};
@@ -166,10 +180,25 @@ export function secretBoxFromEnv(env: Readonly<Record<string, string | undefined
     activeKeyId ??= id;
   }
   const single = env.MCP_GATEWAY_SECRET_KEY?.trim();
-  if (single !== undefined && single !== '' && !('default' in keys)) {
-    keys.default = single;
-    activeKeyId ??= 'default';
+  if (single !== undefined && single !== '') {
+    const id = secretKeyId(parseSecretKey(single, 'MCP_GATEWAY_SECRET_KEY'));
+    keys[id] = single;
+    activeKeyId ??= id;
   }
-  if (activeKeyId === undefined) return undefined;
+  for (const previous of (env.MCP_GATEWAY_SECRET_KEY_PREVIOUS ?? '').split(',')) {
+    const trimmed = previous.trim();
+    if (trimmed === '') continue;
+    const id = secretKeyId(parseSecretKey(trimmed, 'MCP_GATEWAY_SECRET_KEY_PREVIOUS'));
+    keys[id] ??= trimmed;
+  }
+  if (activeKeyId === undefined) {
+    if (Object.keys(keys).length > 0) {
+      throw new GatewayError(
+        'config-invalid',
+        'MCP_GATEWAY_SECRET_KEY_PREVIOUS is set but MCP_GATEWAY_SECRET_KEY is not: set the new key there',
+      );
+    }
+    return undefined;
+  }
   return createSecretBox({ keys, activeKeyId });
 }

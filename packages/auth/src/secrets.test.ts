@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { maskSecrets, SECRET_MASK } from './mask-secrets.ts';
-import { createSecretBox, isSecretEnvelope, secretBoxFromEnv } from './secret-box.ts';
+import { createSecretBox, isSecretEnvelope, secretBoxFromEnv, secretKeyId } from './secret-box.ts';
 import { stripInboundCredentials } from './strip-inbound-credentials.ts';
 
 const OLD_KEY = randomBytes(32);
@@ -55,15 +55,45 @@ describe('secret box', () => {
   it('reads keys from the environment: one key, or several with the first active', () => {
     expect(secretBoxFromEnv({})).toBeUndefined();
     const single = secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEY: OLD_KEY.toString('base64') });
-    expect(single?.activeKeyId).toBe('default');
+    // The id is derived from the key: the same key written as hex gets the same one, another key another one.
+    expect(single?.activeKeyId).toBe(secretKeyId(OLD_KEY));
+    expect(single?.activeKeyId).toMatch(/^k[A-Za-z0-9_-]{16}$/);
+    expect(secretKeyId(OLD_KEY.toString('hex'))).toBe(secretKeyId(OLD_KEY));
+    expect(secretKeyId(NEW_KEY)).not.toBe(secretKeyId(OLD_KEY));
     const stored = single?.encrypt('x') ?? '';
     const hex = secretBoxFromEnv({
-      MCP_GATEWAY_SECRET_KEYS: `new:${NEW_KEY.toString('hex')},default:${OLD_KEY.toString('base64url')}`,
+      MCP_GATEWAY_SECRET_KEYS: `new:${NEW_KEY.toString('hex')},old:${OLD_KEY.toString('base64url')}`,
     });
     expect(hex?.activeKeyId).toBe('new');
-    expect(hex?.decrypt(stored)).toBe('x');
+    expect(() => hex?.decrypt(stored)).toThrow(/MCP_GATEWAY_SECRET_KEY_PREVIOUS/);
     expect(() => secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEY: 'too-short' })).toThrow(/must be 32 bytes/);
     expect(() => secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEYS: 'nokey' })).toThrow(/kid1:<key>/);
+  });
+
+  it('rotates with MCP_GATEWAY_SECRET_KEY (new) and MCP_GATEWAY_SECRET_KEY_PREVIOUS (old)', () => {
+    const before = secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEY: OLD_KEY.toString('base64') });
+    const stored = before?.encrypt('x') ?? '';
+    const during = secretBoxFromEnv({
+      MCP_GATEWAY_SECRET_KEY: NEW_KEY.toString('base64'),
+      MCP_GATEWAY_SECRET_KEY_PREVIOUS: ` ${OLD_KEY.toString('hex')} `,
+    });
+    expect(during?.activeKeyId).toBe(secretKeyId(NEW_KEY));
+    expect(during?.needsRotation(stored)).toBe(true);
+    const rotated = during?.rotate(stored) ?? '';
+    const after = secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEY: NEW_KEY.toString('base64') });
+    expect(after?.decrypt(rotated)).toBe('x');
+    expect(() => after?.decrypt(stored)).toThrow(
+      new RegExp(`key "${secretKeyId(OLD_KEY)}", which is not configured: set MCP_GATEWAY_SECRET_KEY`),
+    );
+    expect(() => secretBoxFromEnv({ MCP_GATEWAY_SECRET_KEY_PREVIOUS: OLD_KEY.toString('base64') })).toThrow(
+      /MCP_GATEWAY_SECRET_KEY_PREVIOUS is set but MCP_GATEWAY_SECRET_KEY is not/,
+    );
+    expect(() =>
+      secretBoxFromEnv({
+        MCP_GATEWAY_SECRET_KEY: NEW_KEY.toString('base64'),
+        MCP_GATEWAY_SECRET_KEY_PREVIOUS: 'x',
+      }),
+    ).toThrow(/MCP_GATEWAY_SECRET_KEY_PREVIOUS must be 32 bytes/);
   });
 });
 
