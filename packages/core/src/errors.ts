@@ -35,6 +35,8 @@ export type GatewayErrorCode =
   | 'not-found'
   | 'conflict'
   | 'invalid-input'
+  | 'forbidden'
+  | 'rate-limited'
   | 'upstream-connect-failed'
   | 'upstream-unavailable'
   | 'internal';
@@ -58,6 +60,8 @@ export const httpStatusOfErrorCode: Record<GatewayErrorCode, number> = {
   'invalid-input': 400,
   'not-found': 404,
   conflict: 409,
+  forbidden: 403,
+  'rate-limited': 429,
   'upstream-connect-failed': 502,
   'upstream-unavailable': 503,
   internal: 500,

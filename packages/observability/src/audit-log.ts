@@ -73,6 +73,8 @@ export interface AuditLogOptions {
   hashArguments?: boolean;
   /** Attempts per batch and the delays between them (doubling from `baseDelayMs` up to `maxDelayMs`). */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Who made a call (the authenticated principal's id), read when the call ends. Default: nobody recorded. */
+  actorOf?: (call: CallInfo) => string | undefined;
 }
 
 /**
@@ -261,7 +263,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const hooks: RouterHooks = {
     afterCall(call: CallInfo, outcome) {
       if (call.method !== 'tools/call') return;
-      const principal = (call as CallInfo & { principal?: string }).principal;
+      const principal = options.actorOf?.(call);
       const entry: AuditEntry = {
         at: new Date(clock()),
         kind: 'tool-call',
