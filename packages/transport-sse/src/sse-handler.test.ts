@@ -105,10 +105,13 @@ interface SseEvent {
 }
 
 /** Opens `GET url` with fetch and hands out its SSE events (comments included) one at a time. */
-async function openEventStream(url: URL | string) {
+async function openEventStream(url: URL | string, headers: Record<string, string> = {}) {
   const abort = new AbortController();
   cleanups.push(() => abort.abort());
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: abort.signal,
+  });
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   return {
@@ -412,6 +415,40 @@ describe('createSseHandler on the wire', () => {
     expect((await stream.next())?.event).toBe('endpoint');
     const ping = await stream.next();
     expect(ping).toEqual({ event: undefined, data: undefined, comments: ['ping'] });
+  });
+
+  it("answers a POST for another principal's session exactly like one for an unknown session", async () => {
+    const harness = await startHarness({
+      generateSessionId: () => 'session-1',
+      principalOf: (request) => request.headers.get('x-principal') ?? undefined,
+    });
+    const stream = await openEventStream(harness.sseUrl, { 'x-principal': 'alice' });
+    const endpoint = new URL((await stream.next())!.data!, harness.origin);
+    const postAs = (url: URL, principal: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...principal },
+        body: JSON.stringify(INITIALIZE),
+      });
+    const unknown = await postAs(new URL('/message?sessionId=nope', harness.origin), {
+      'x-principal': 'alice',
+    });
+    expect(unknown.status).toBe(404);
+    const unknownBody = await unknown.text();
+    const others: Array<Record<string, string>> = [{ 'x-principal': 'mallory' }, {}];
+    for (const other of others) {
+      const refused = await postAs(endpoint, other);
+      expect(refused.status).toBe(404);
+      expect(await refused.text()).toBe(unknownBody);
+    }
+    const accepted = await postAs(endpoint, { 'x-principal': 'alice' });
+    expect(accepted.status).toBe(202);
+    // Only the owner's message was handled: the first message on the stream answers it.
+    expect(JSON.parse((await stream.next())!.data!)).toMatchObject({
+      id: 1,
+      result: { protocolVersion: '2024-11-05' },
+    });
+    expect(harness.handler.sessionCount()).toBe(1);
   });
 
   it('answers 500 and ends the session when onSession throws', async () => {

@@ -45,6 +45,12 @@ export interface SseHandlerOptions {
   allowedHosts?: readonly string[];
   /** Origins accepted when a browser sends `Origin` (same-host origins always are); others get 403 [none]. */
   allowedOrigins?: readonly string[];
+  /**
+   * Who sent a request (for example the authenticated principal's id). A session remembers the principal of the
+   * `GET` that opened it, and a `POST` for it from another principal gets the same 404 as an unknown session
+   * [none: sessions are not bound].
+   */
+  principalOf?: (request: Request) => string | undefined;
 }
 
 /** A web-standard fetch handler serving the legacy HTTP+SSE transport, plus session housekeeping. */
@@ -80,7 +86,21 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const allowedHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const sessions = new Map<string, SseServerTransport>();
+  /** The principal that opened each session, when `principalOf` is set. */
+  const principals = new Map<string, string | undefined>();
+  const { principalOf } = options;
   let closed = false;
+
+  /** The open session a POST names, if it belongs to the POST's principal. */
+  const sessionFor = (request: Request, sessionId: string): SseServerTransport | undefined => {
+    const transport = sessions.get(sessionId);
+    if (transport === undefined || transport.closed) return undefined;
+    if (principalOf && principalOf(request) !== principals.get(sessionId)) {
+      logger.warn({ sessionId }, "sse message for another principal's session refused");
+      return undefined;
+    }
+    return transport;
+  };
 
   const openStream = async (request: Request): Promise<Response> => {
     if (closed) {
@@ -101,6 +121,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       signal: request.signal,
       onEnd: (reason) => {
         sessions.delete(sessionId);
+        principals.delete(sessionId);
         if (reason === 'buffer-overflow') {
           logger.warn({ sessionId, reason }, 'sse client not reading; session closed');
         } else {
@@ -109,6 +130,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       },
     });
     sessions.set(sessionId, transport);
+    if (principalOf) principals.set(sessionId, principalOf(request));
     logger.info({ sessionId }, 'sse session opened');
     try {
       await options.onSession(transport, { sessionId, request });
@@ -141,7 +163,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
         'Bad Request: the sessionId query parameter is required',
       );
     }
-    if (!sessions.has(sessionId)) return sessionNotFound();
+    if (!sessionFor(request, sessionId)) return sessionNotFound();
     if (!isJsonContentType(request.headers.get('content-type'))) {
       return jsonRpcErrorResponse(
         415,
@@ -162,8 +184,8 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       );
     }
     // The session may have ended while the body was read.
-    const transport = sessions.get(sessionId);
-    if (transport === undefined || transport.closed) return sessionNotFound();
+    const transport = sessionFor(request, sessionId);
+    if (transport === undefined) return sessionNotFound();
     try {
       transport.receive(message, { request });
     } catch (error) {
@@ -202,6 +224,9 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
 function validateOptions(options: SseHandlerOptions): typeof DEFAULTS {
   const invalid = (message: string) => new GatewayError('config-invalid', `createSseHandler: ${message}`);
   if (typeof options.onSession !== 'function') throw invalid('onSession must be a function');
+  if (options.principalOf !== undefined && typeof options.principalOf !== 'function') {
+    throw invalid('principalOf must be a function');
+  }
   const config = {
     ssePath: options.ssePath ?? DEFAULTS.ssePath,
     messagePath: options.messagePath ?? DEFAULTS.messagePath,

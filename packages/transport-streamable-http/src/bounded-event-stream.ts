@@ -1,17 +1,24 @@
 /**
  * Wraps an SSE response so a client that stops reading cannot make the gateway buffer without bound: the SDK's
  * stream is drained into a queue measured in bytes, and once more than `maxBufferedBytes` wait for the client the
- * stream is ended and `onOverflow` runs (the session is then closed). Other responses pass through untouched.
+ * stream is ended and `onOverflow` runs (the session is then closed). `onEnd` runs once when the stream is over for
+ * any reason (ended, failed, cancelled by the client, overflowed). Other responses pass through untouched.
  */
 export function boundEventStream(
   response: Response,
-  options: { maxBufferedBytes: number; onOverflow: () => void },
+  options: { maxBufferedBytes: number; onOverflow: () => void; onEnd?: () => void },
 ): Response {
   const source = response.body;
   if (!source || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream'))
     return response;
   const reader = source.getReader();
   let overflowed = false;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    options.onEnd?.();
+  };
   const bounded = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -28,6 +35,7 @@ export function boundEventStream(
                   new Error(`client is not reading: more than ${options.maxBufferedBytes} bytes queued`),
                 );
                 options.onOverflow();
+                end();
                 return;
               }
             }
@@ -35,9 +43,11 @@ export function boundEventStream(
           } catch (error) {
             if (!overflowed) controller.error(error);
           }
+          end();
         })();
       },
       cancel(reason) {
+        end();
         return reader.cancel(reason);
       },
     },

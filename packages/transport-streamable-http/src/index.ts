@@ -5,4 +5,5 @@ export {
   type StreamableHttpHandler,
   type StreamableHttpHandlerOptions,
 } from './streamable-http-handler.ts';
+export { type ResponseMode } from './response-mode-transport.ts';
 export { createBoundedEventStore, type BoundedEventStoreOptions } from './bounded-event-store.ts';

@@ -4,12 +4,12 @@ import {
   createRequestStateCodec,
   isInitializeRequest,
   isLegacyRequest,
-  legacyStatelessFallback,
   type Server,
-  WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { createBoundedEventStore } from './bounded-event-store.ts';
 import { boundEventStream } from './bounded-event-stream.ts';
+import { createListenResourceSubscriptions } from './listen-resource-subscriptions.ts';
+import { ResponseModeTransport, type ResponseMode } from './response-mode-transport.ts';
 import {
   checkHostAndOrigin,
   createSessionServer,
@@ -17,6 +17,7 @@ import {
   type CatalogView,
   type InteractionState,
   describeError,
+  GatewayError,
   jsonRpcErrorResponse,
   readJsonBody,
   RpcErrorCode,
@@ -67,6 +68,28 @@ export interface StreamableHttpHandlerOptions {
    * load balancer (no server→client requests, no subscriptions). 2026-07-28 clients are always stateless.
    */
   mode?: 'stateful' | 'stateless';
+  /**
+   * How POSTs that carry requests are answered [auto]. `auto`: plain `application/json` unless a message related
+   * to the request (progress, a server→client request such as elicitation or sampling) must reach the client before
+   * the response, or the call runs longer than `streamAfterMs`; then an SSE stream (the switch is lazy: nothing is
+   * sent until one or the other happens). `sse`: always an SSE stream (the only behaviour before this option). `json`:
+   * always JSON; related messages go to the session's GET stream instead (2026-07-28 clients: dropped, as the SDK
+   * does). Resumability (event ids, `Last-Event-ID`) applies to SSE answers only.
+   */
+  responseMode?: ResponseMode;
+  /**
+   * In `auto` mode, a call still unanswered after this long is answered over SSE, so long calls get keep-alives
+   * (proxies do not cut them) and, for 2025-11-25 clients, a resumable stream; 0 switches only for messages
+   * [10000].
+   */
+  streamAfterMs?: number;
+  /**
+   * Who sent a request (for example the authenticated principal's id). A session remembers the principal that
+   * opened it, and any later request on it (POST, GET, `Last-Event-ID` replay, DELETE) from another principal gets
+   * the same 404 as an unknown session. 2026-07-28 multi-round-trip `requestState` is bound to it as well
+   * [none: sessions are not bound].
+   */
+  principalOf?: (request: Request) => string | undefined;
 }
 
 /** A web-standard fetch handler serving MCP over streamable HTTP, plus session housekeeping. */
@@ -81,7 +104,9 @@ export interface StreamableHttpHandler {
 
 interface Session {
   readonly server: Server;
-  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly transport: ResponseModeTransport;
+  /** The principal that opened the session (see `principalOf`). */
+  readonly principal: string | undefined;
   lastSeen: number;
 }
 
@@ -92,7 +117,10 @@ interface Session {
  * registry. List changes reach every open session.
  */
 export function createStreamableHttpHandler(options: StreamableHttpHandlerOptions): StreamableHttpHandler {
-  const { router } = options;
+  validateOptions(options);
+  const { router, principalOf } = options;
+  const responseMode = options.responseMode ?? 'auto';
+  const streamAfterMs = options.streamAfterMs ?? 10_000;
   const logger = options.logger ?? silentLogger;
   const idleMs = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
@@ -128,7 +156,11 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   const requestStateCodec = createRequestStateCodec<InteractionState>({
     key: options.requestStateKey ?? randomBytes(32),
     ttlSeconds: Math.ceil((options.interactionTtlMs ?? 5 * 60_000) / 1000),
-    bind: (ctx) => `${ctx.mcpReq.method}\u0000${ctx.http?.authInfo?.clientId ?? ''}`,
+    bind: (ctx) => {
+      const principal =
+        principalOf && ctx.http?.req ? principalOf(ctx.http.req) : ctx.http?.authInfo?.clientId;
+      return `${ctx.mcpReq.method}\u0000${principal ?? ''}`;
+    },
   });
   const createModernServer = (): Server =>
     createSessionServer({
@@ -144,11 +176,29 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
   const modern = createMcpHandler(createModernServer, {
     legacy: 'reject',
     maxRequestBodySize: maxBodyBytes,
+    responseMode,
     onerror: (error) => logger.debug({ err: describeError(error) }, 'modern request failed'),
   });
-  const stateless = legacyStatelessFallback(createServer, (error) =>
-    logger.debug({ err: describeError(error) }, 'stateless request failed'),
-  );
+  const listenResources = createListenResourceSubscriptions({
+    router,
+    logger,
+    view: options.view,
+    onUpdated: (uri) => modern.notify.resourceUpdated(uri),
+  });
+  /**
+   * A 2026-07-28 `subscriptions/listen` stream that asks for resource updates: the router subscribes to its URIs
+   * while the stream is open, and updates reach it through the SDK's listen router.
+   */
+  const serveListen = async (request: Request, body: unknown, uris: readonly string[]): Promise<Response> => {
+    const response = await modern.fetch(request, { parsedBody: body });
+    if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
+    const release = listenResources.hold(uris);
+    return boundEventStream(response, {
+      maxBufferedBytes,
+      onOverflow: () => logger.warn({ maxBufferedBytes }, 'listen client stopped reading; stream closed'),
+      onEnd: release,
+    });
+  };
   const offListChanged = router.onListChanged((kinds) => {
     if (kinds.includes('tools')) modern.notify.toolsChanged();
     if (kinds.includes('prompts')) modern.notify.promptsChanged();
@@ -197,13 +247,16 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     }
     const server = createServer();
     let sessionId: string | undefined;
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    const principal = principalOf?.(request);
+    const transport = new ResponseModeTransport({
       sessionIdGenerator: generateSessionId,
       ...(options.resumable === false ? {} : { eventStore: createBoundedEventStore(), retryInterval: 1000 }),
       maxRequestBodySize: maxBodyBytes,
+      responseMode,
+      streamAfterMs,
       onsessioninitialized: (id) => {
         sessionId = id;
-        sessions.set(id, { server, transport, lastSeen: Date.now() });
+        sessions.set(id, { server, transport, principal, lastSeen: Date.now() });
         logger.info({ sessionId: id }, 'session opened');
       },
       onsessionclosed: (id) => {
@@ -215,12 +268,56 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
       if (sessionId !== undefined) sessions.delete(sessionId);
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody: body });
+    const response = await transport.handlePost(request, body);
     if (sessionId === undefined) {
       // The initialize failed (bad version, bad params): nothing to keep.
       await server.close().catch(() => undefined);
     }
-    return response;
+    return bounded(response, sessionId);
+  };
+
+  /** Stateless 2025-era serving: a fresh session server and transport per request, torn down when answered. */
+  const serveStateless = async (request: Request, body: unknown): Promise<Response> => {
+    const server = createServer();
+    const transport = new ResponseModeTransport({
+      sessionIdGenerator: undefined,
+      maxRequestBodySize: maxBodyBytes,
+      responseMode,
+      streamAfterMs,
+    });
+    let tornDown = false;
+    const tearDown = () => {
+      if (tornDown) return;
+      tornDown = true;
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+    };
+    try {
+      await server.connect(transport);
+      // A client that goes away before its answer ends the exchange.
+      request.signal?.addEventListener('abort', tearDown, { once: true });
+      const response = await transport.handlePost(request, body);
+      if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        tearDown();
+        return response;
+      }
+      return boundEventStream(response, { maxBufferedBytes, onOverflow: tearDown, onEnd: tearDown });
+    } catch (error) {
+      tearDown();
+      logger.debug({ err: describeError(error) }, 'stateless request failed');
+      return jsonRpcErrorResponse(500, RpcErrorCode.InternalError, 'Internal error');
+    }
+  };
+
+  /** The session a request names, if it exists and belongs to the request's principal. */
+  const sessionFor = (request: Request, sessionId: string): Session | undefined => {
+    const session = sessions.get(sessionId);
+    if (!session) return undefined;
+    if (principalOf && principalOf(request) !== session.principal) {
+      logger.warn({ sessionId }, "request for another principal's session refused");
+      return undefined;
+    }
+    return session;
   };
 
   return {
@@ -235,13 +332,17 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
         // The body is read once; the SDK gets it parsed and never reads the request again.
         const replay = request;
         if (!(await isLegacyRequest(replay, parsed.body, { maxRequestBodySize: maxBodyBytes }))) {
+          const uris = listenedResources(parsed.body);
+          if (uris !== undefined && router.capabilities().resources?.subscribe) {
+            return serveListen(replay, parsed.body, uris);
+          }
           return modern.fetch(replay, { parsedBody: parsed.body });
         }
         // 2026-07-28 requests get the SDK's own header checks and error shapes; 2025-era ones get ours.
         const refusedLegacy =
           checkPostHeaders(request, parsed.body) ?? checkLegacyMessage(request, parsed.body);
         if (refusedLegacy) return refusedLegacy;
-        if (mode === 'stateless') return stateless(replay, { parsedBody: parsed.body });
+        if (mode === 'stateless') return serveStateless(replay, parsed.body);
         if (sessionId === undefined) {
           if (isInitializeRequest(parsed.body)) return startSession(replay, parsed.body);
           return jsonRpcErrorResponse(
@@ -250,10 +351,10 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
             'Bad Request: no Mcp-Session-Id header; send initialize first to open a session',
           );
         }
-        const session = sessions.get(sessionId);
+        const session = sessionFor(request, sessionId);
         if (!session) return sessionNotFound();
         session.lastSeen = Date.now();
-        return bounded(await session.transport.handleRequest(replay, { parsedBody: parsed.body }), sessionId);
+        return bounded(await session.transport.handlePost(replay, parsed.body), sessionId);
       }
 
       if (request.method === 'GET' || request.method === 'DELETE') {
@@ -269,7 +370,7 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
             'Bad Request: Mcp-Session-Id header is required',
           );
         }
-        const session = sessions.get(sessionId);
+        const session = sessionFor(request, sessionId);
         if (!session) return sessionNotFound();
         session.lastSeen = Date.now();
         const response = bounded(await session.transport.handleRequest(request), sessionId);
@@ -285,11 +386,40 @@ export function createStreamableHttpHandler(options: StreamableHttpHandlerOption
     async close() {
       clearInterval(sweeper);
       offListChanged();
+      listenResources.close();
       interactions.close();
       await modern.close().catch(() => undefined);
       await Promise.all([...sessions.keys()].map((id) => closeSession(id)));
     },
   };
+}
+
+/** The resource URIs a `subscriptions/listen` request asks updates for, if it is one and asks for any. */
+function listenedResources(body: unknown): string[] | undefined {
+  const message = body as {
+    method?: unknown;
+    params?: { notifications?: { resourceSubscriptions?: unknown } };
+  } | null;
+  if (message?.method !== 'subscriptions/listen') return undefined;
+  const uris = message.params?.notifications?.resourceSubscriptions;
+  if (!Array.isArray(uris)) return undefined;
+  const valid = uris.filter((uri): uri is string => typeof uri === 'string');
+  return valid.length > 0 ? valid : undefined;
+}
+
+function validateOptions(options: StreamableHttpHandlerOptions): void {
+  const invalid = (message: string) =>
+    new GatewayError('config-invalid', `createStreamableHttpHandler: ${message}`);
+  if (options.responseMode !== undefined && !['auto', 'sse', 'json'].includes(options.responseMode)) {
+    throw invalid(`responseMode must be "auto", "sse" or "json", got "${String(options.responseMode)}"`);
+  }
+  const after = options.streamAfterMs;
+  if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+    throw invalid('streamAfterMs must be a non-negative integer (0: switch to SSE only for messages)');
+  }
+  if (options.principalOf !== undefined && typeof options.principalOf !== 'function') {
+    throw invalid('principalOf must be a function');
+  }
 }
 
 function sessionNotFound(): Response {
