@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { RpcResult, Tool } from '@mcp-gateway/core';
 import { abortReason } from './abortable-sleep.ts';
-import { createCallLimiter } from './call-limiter.ts';
 import { RestAdapterError } from './rest-adapter-error.ts';
 import {
   parseStringTemplate,
@@ -54,12 +53,11 @@ export function compileCommandTool(definition: CommandToolDefinition, runtime: T
   Object.assign(env, definition.env);
   const timeoutMs = definition.timeoutMs ?? 30_000;
   const maxOutputBytes = definition.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  const limiter = createCallLimiter({
+  const limiter = runtime.limiter({
     toolName: name,
     rateLimit: definition.rateLimit,
     maxConcurrent: definition.maxConcurrent,
     queueTimeoutMs: definition.queueTimeoutMs,
-    now: runtime.now,
   });
   const tool: Tool = {
     name,

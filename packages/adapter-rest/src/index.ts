@@ -29,7 +29,12 @@ export {
   type OutboundGuard,
 } from './outbound-guard.ts';
 export { RestAdapterError, type RestAdapterErrorCode } from './rest-adapter-error.ts';
-export { createRestUpstream, type RestUpstream, type RestUpstreamOptions } from './rest-upstream.ts';
+export {
+  createRestUpstream,
+  type ReplaceToolsOptions,
+  type RestUpstream,
+  type RestUpstreamOptions,
+} from './rest-upstream.ts';
 export {
   bodyMappingSchema,
   commandToolDefinitionSchema,

@@ -1,7 +1,6 @@
 import { compile as compileJmespath, TreeInterpreter, type JSONValue } from '@jmespath-community/jmespath';
 import { describeError, type RpcResult, type Tool } from '@mcp-gateway/core';
 import { abortableSleep, abortReason } from './abortable-sleep.ts';
-import { createCallLimiter } from './call-limiter.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { readCappedBody, truncationMarker, type CappedBody } from './read-capped-body.ts';
 import { RestAdapterError } from './rest-adapter-error.ts';
@@ -148,12 +147,11 @@ export function compileRestTool(definition: RestToolDefinition, runtime: ToolRun
     maxDelayMs: definition.retry?.maxDelayMs ?? 10_000,
     maxRetryAfterMs: definition.retry?.maxRetryAfterMs ?? 30_000,
   };
-  const limiter = createCallLimiter({
+  const limiter = runtime.limiter({
     toolName: name,
     rateLimit: definition.rateLimit,
     maxConcurrent: definition.maxConcurrent,
     queueTimeoutMs: definition.queueTimeoutMs,
-    now: runtime.now,
   });
   const readOnly = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
   const tool: Tool = {

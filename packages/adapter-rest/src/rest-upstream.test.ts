@@ -101,6 +101,21 @@ describe('createRestUpstream: the Upstream contract', () => {
     expect(() => upstream.replaceTools([tool('https://a.example', '/{x', { name: 'c' })])).not.toThrow();
     expect(() => upstream.replaceTools([{ name: 'd' } as RestToolDefinition])).toThrow(/invalid/);
     expect(upstream.getCatalog().tools.map((entry) => entry.name)).toEqual(['c']);
+
+    const invalid: string[] = [];
+    upstream.replaceTools(
+      [
+        tool('https://a.example', '/e', { name: 'e' }),
+        tool('https://a.example', '/f', { name: 'f', response: { select: 'items[' } }),
+        { name: 'g' } as RestToolDefinition,
+      ],
+      { onInvalid: (error, index) => invalid.push(`${index}: ${error.message}`) },
+    );
+    expect(upstream.getCatalog().tools.map((entry) => entry.name)).toEqual(['e']);
+    expect(invalid).toEqual([
+      expect.stringMatching(/^1: .*tool "f": response.select "items\[" is not a JMESPath expression/),
+      expect.stringMatching(/^2: upstream "api" tool "g" is invalid at method/),
+    ]);
   });
   it('close() ends calls in flight at once and refuses new ones', async () => {
     const app = new Hono();
@@ -606,6 +621,32 @@ describe('reliability: retries, timeouts, limits, circuit breaker', () => {
     expect(count).toBe(2);
     time.advance(30_000);
     expect((await callTool(upstream, 'call')).structuredContent).toEqual({ call: 3 });
+  });
+
+  it('keeps rate and concurrency state across replaceTools while a tool keeps its limits', async () => {
+    const app = new Hono();
+    let count = 0;
+    app.get('/limited', (c) => c.json({ call: ++count }));
+    await using server = await startApiServer(app);
+    const limited = tool(server.origin, '/limited', {
+      name: 'limited',
+      rateLimit: { limit: 1, intervalMs: 60_000 },
+      queueTimeoutMs: 0,
+    });
+    await using upstream = disposableUpstream({
+      id: 'api',
+      name: 'api',
+      outboundAllow: [`127.0.0.1:${server.port}`],
+      tools: [limited],
+    });
+    expect((await callTool(upstream, 'limited')).isError).toBeUndefined();
+    // A registry reload recompiles every tool: the one whose limits did not change keeps its spent bucket.
+    upstream.replaceTools([limited, tool(server.origin, '/other', { name: 'other' })]);
+    expect(textOf(await callTool(upstream, 'limited'))).toContain('is over its rate limit of 1 calls');
+    // New limits start a new bucket.
+    upstream.replaceTools([{ ...limited, rateLimit: { limit: 2, intervalMs: 60_000 } }]);
+    expect((await callTool(upstream, 'limited')).structuredContent).toEqual({ call: 2 });
+    expect(count).toBe(2);
   });
 
   it('enforces a concurrency limit: a call waits for a slot up to the queue timeout, then fails', async () => {

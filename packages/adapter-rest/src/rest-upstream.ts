@@ -13,6 +13,7 @@ import {
   type UpstreamRequestOptions,
   type UpstreamState,
 } from '@mcp-gateway/core';
+import { createCallLimiter, type CallLimiter } from './call-limiter.ts';
 import { createCircuitBreakers, type CircuitBreakerOptions } from './circuit-breakers.ts';
 import { compileCommandTool } from './command-tool.ts';
 import { createGuardedFetch, type DnsLookup, type RestFetch } from './guarded-fetch.ts';
@@ -61,14 +62,27 @@ export interface RestUpstreamOptions {
   environment?: Record<string, string | undefined>;
 }
 
+/** Options of {@link RestUpstream.replaceTools}. */
+export interface ReplaceToolsOptions {
+  /**
+   * Leaves an invalid definition out and reports it here (with its index in `tools`), so one bad tool does not
+   * keep every other from loading [unset: any invalid definition refuses the whole set].
+   */
+  onInvalid?: (error: GatewayError, index: number) => void;
+}
+
 /** A core `Upstream` serving REST and command tools, whose tools can be replaced in place. */
 export interface RestUpstream extends Upstream {
   /**
    * Compiles `tools` and swaps them in atomically, then tells subscribers the tool list changed. Throws a
-   * `GatewayError` (`config-invalid`) and keeps the old tools when any definition is invalid. Calls in flight
-   * finish on the tools they started with.
+   * `GatewayError` (`config-invalid`) and keeps the old tools when any definition is invalid, unless
+   * `onInvalid` is given. Calls in flight finish on the tools they started with. A tool whose rate limit,
+   * concurrency limit and queue timeout are unchanged keeps its limiter state (tokens spent, slots taken).
    */
-  replaceTools(tools: ReadonlyArray<RestToolDefinition | CommandToolDefinition>): void;
+  replaceTools(
+    tools: ReadonlyArray<RestToolDefinition | CommandToolDefinition>,
+    options?: ReplaceToolsOptions,
+  ): void;
 }
 
 /**
@@ -95,7 +109,9 @@ export function createRestUpstream(options: RestUpstreamOptions): RestUpstream {
   const processes = new Set<() => void>();
   /** Aborts every call in flight when the upstream closes. */
   const closing = new AbortController();
-  const runtime: Omit<ToolRuntime, 'compiler'> = {
+  /** Limiters by tool name, with the limits they were made for; they outlive a `replaceTools`. */
+  let limiters = new Map<string, { limits: string; limiter: CallLimiter }>();
+  const runtime: Omit<ToolRuntime, 'compiler' | 'limiter'> = {
     upstreamName: options.name,
     guard,
     fetch,
@@ -111,10 +127,27 @@ export function createRestUpstream(options: RestUpstreamOptions): RestUpstream {
     },
   };
 
-  const compile = (definitions: ReadonlyArray<ToolDefinition>): Map<string, CompiledTool> => {
+  /** Compiles a tool set; `limiters` is what the upstream keeps once the set is swapped in. */
+  const compile = (
+    definitions: ReadonlyArray<ToolDefinition>,
+    onInvalid?: ReplaceToolsOptions['onInvalid'],
+  ) => {
     const compiler = createSchemaCompiler();
     const compiled = new Map<string, CompiledTool>();
-    for (const [index, raw] of definitions.entries()) {
+    const nextLimiters: typeof limiters = new Map();
+    const limiter: ToolRuntime['limiter'] = (limiterOptions) => {
+      const limits = JSON.stringify([
+        limiterOptions.rateLimit ?? null,
+        limiterOptions.maxConcurrent ?? null,
+        limiterOptions.queueTimeoutMs ?? null,
+      ]);
+      const kept = limiters.get(limiterOptions.toolName);
+      const entry =
+        kept?.limits === limits ? kept : { limits, limiter: createCallLimiter({ ...limiterOptions, now }) };
+      nextLimiters.set(limiterOptions.toolName, entry);
+      return entry.limiter;
+    };
+    const compileOne = (raw: ToolDefinition, index: number) => {
       const schema =
         (raw as { kind?: unknown }).kind === 'command'
           ? commandToolDefinitionSchema
@@ -140,8 +173,8 @@ export function createRestUpstream(options: RestUpstreamOptions): RestUpstream {
         compiled.set(
           definition.name,
           definition.kind === 'command'
-            ? compileCommandTool(definition, { ...runtime, compiler })
-            : compileRestTool(definition, { ...runtime, compiler }),
+            ? compileCommandTool(definition, { ...runtime, compiler, limiter })
+            : compileRestTool(definition, { ...runtime, compiler, limiter }),
         );
       } catch (error) {
         if (error instanceof RestAdapterError) {
@@ -151,11 +184,20 @@ export function createRestUpstream(options: RestUpstreamOptions): RestUpstream {
         }
         throw error;
       }
+    };
+    for (const [index, raw] of definitions.entries()) {
+      try {
+        compileOne(raw, index);
+      } catch (error) {
+        if (!onInvalid || !(error instanceof GatewayError)) throw error;
+        onInvalid(error, index);
+      }
     }
-    return compiled;
+    return { compiled, limiters: nextLimiters };
   };
 
-  let tools = compile(options.tools);
+  let tools: Map<string, CompiledTool>;
+  ({ compiled: tools, limiters } = compile(options.tools));
   const catalogOf = (compiled: Map<string, CompiledTool>): UpstreamCatalog => ({
     ...emptyUpstreamCatalog,
     tools: [...compiled.values()].map((entry) => entry.tool),
@@ -282,8 +324,8 @@ export function createRestUpstream(options: RestUpstreamOptions): RestUpstream {
     },
     async notify() {},
     async releaseSession() {},
-    replaceTools(next) {
-      tools = compile(next);
+    replaceTools(next, replaceOptions) {
+      ({ compiled: tools, limiters } = compile(next, replaceOptions?.onInvalid));
       catalog = catalogOf(tools);
       emit({ type: 'catalog', kinds: ['tools'] });
     },

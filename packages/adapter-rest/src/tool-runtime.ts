@@ -1,4 +1,5 @@
 import type { Logger, RpcResult, Tool, UpstreamProgress } from '@mcp-gateway/core';
+import type { CallLimiter, CallLimiterOptions } from './call-limiter.ts';
 import type { CircuitBreakers } from './circuit-breakers.ts';
 import type { RestFetch } from './guarded-fetch.ts';
 import type { OAuthTokenCache } from './oauth-token-cache.ts';
@@ -22,6 +23,11 @@ export interface ToolRuntime {
   random: () => number;
   /** Environment the command tools' `envAllow` reads from. */
   environment: Record<string, string | undefined>;
+  /**
+   * The rate and concurrency limiter of a tool. The same tool name with the same limits gets the same limiter on
+   * every compile, so replacing the tool set (a registry reload) neither refills its bucket nor frees its slots.
+   */
+  limiter(options: Omit<CallLimiterOptions, 'now'>): CallLimiter;
   /** Registers a running child process so `close()` can kill it; returns the unregister function. */
   trackProcess(kill: () => void): () => void;
 }

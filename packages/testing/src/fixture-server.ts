@@ -68,6 +68,7 @@ export function createFixtureServer(options: FixtureServerOptions): McpServer {
 
 function registerTools(server: McpServer, name: string, subscriptions: Set<string>): void {
   let cancelledCalls = 0;
+  const added = new Map<string, ReturnType<McpServer['registerTool']>>();
   server.registerTool(
     'echo',
     { description: 'Echoes the message back.', inputSchema: z.object({ message: z.string() }) },
@@ -113,14 +114,24 @@ function registerTools(server: McpServer, name: string, subscriptions: Set<strin
   server.registerTool(
     'add_tool',
     {
-      description: 'Registers a new tool at runtime, which emits notifications/tools/list_changed.',
-      inputSchema: z.object({ name: z.string().min(1) }),
+      description:
+        'Registers a new tool at runtime, which emits notifications/tools/list_changed; called again with the same ' +
+        'name and a new description, it changes that tool (a "rug pull", for tool-pinning tests).',
+      inputSchema: z.object({ name: z.string().min(1), description: z.string().optional() }),
     },
-    ({ name: toolName }) => {
+    ({ name: toolName, description }) => {
+      const existing = added.get(toolName);
+      if (existing) {
+        existing.update({ description: description ?? existing.description });
+        return text(`changed ${toolName}`);
+      }
       try {
-        server.registerTool(toolName, { description: `Added at runtime by add_tool.` }, () =>
-          text(`${toolName} from ${name}`),
+        const tool = server.registerTool(
+          toolName,
+          { description: description ?? `Added at runtime by add_tool.` },
+          () => text(`${toolName} from ${name}`),
         );
+        added.set(toolName, tool);
       } catch (error) {
         return { ...text(error instanceof Error ? error.message : String(error)), isError: true };
       }

@@ -18,6 +18,8 @@ export interface HttpFixtureOptions {
    * per-request servers, input_required instead of server→client requests), for era-bridging tests.
    */
   era?: 'legacy' | 'modern';
+  /** Sees every request before it is handled (tests record the headers an upstream receives). */
+  onRequest?: (request: Request) => void;
 }
 
 /** A running fixture served over HTTP on loopback; dispose it (`await using`) to stop it. */
@@ -53,6 +55,7 @@ export async function startHttpFixture(options: HttpFixtureOptions): Promise<Htt
     options.era === 'modern' ? createMcpHandler(() => createFixtureServer({ name: options.name }), { legacy: 'reject' }) : undefined;
 
   async function handle(request: Request): Promise<Response> {
+    options.onRequest?.(request);
     if (new URL(request.url).pathname !== path) return new Response('Not Found', { status: 404 });
     if (modern) return modern.fetch(request);
 

@@ -39,3 +39,11 @@ export {
   type IssueTokenOptions,
   type TestSigningAlgorithm,
 } from './authorization-server.ts';
+export {
+  FAULT_API_BINARIES,
+  FAULT_API_USERS,
+  startFaultApi,
+  type FaultApi,
+  type FaultApiOptions,
+  type FaultApiRequest,
+} from './fault-api-server.ts';
