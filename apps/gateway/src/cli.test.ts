@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -157,6 +158,56 @@ describe('mcp-gateway export, import and --watch', () => {
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
   });
+
+  it('export masks secrets, import keeps a masked one, and secrets rotate re-encrypts them', async () => {
+    const dir = await tempDir();
+    const data = join(dir, 'data');
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const document = join(dir, 'registry.json');
+    await writeFile(
+      document,
+      JSON.stringify({
+        version: 1,
+        gateways: [
+          {
+            name: 'remote',
+            transport: 'streamable-http',
+            url: 'http://127.0.0.1:9/mcp',
+            headers: { authorization: 'Bearer cli-upstream-secret' },
+          },
+        ],
+      }),
+    );
+    const withOldKey = { MCP_GATEWAY_SECRET_KEY: oldKey };
+    const imported = runCli(['import', document, '--data-dir', data], withOldKey);
+    expect((await imported.exited).code).toBe(0);
+
+    const exported = runCli(['export', '--data-dir', data], withOldKey);
+    expect((await exported.exited).code).toBe(0);
+    expect(exported.stdout()).not.toContain('cli-upstream-secret');
+    expect(exported.stdout()).not.toMatch(/v1:k/);
+    const out = JSON.parse(exported.stdout()) as { gateways: Array<{ headers: Record<string, string> }> };
+    expect(out.gateways[0]?.headers).toEqual({ authorization: '********' });
+
+    // The masked export imported back keeps the stored secret.
+    await writeFile(document, exported.stdout());
+    const again = runCli(['import', document, '--data-dir', data], withOldKey);
+    expect((await again.exited).code).toBe(0);
+    expect(JSON.parse(again.stdout())).toMatchObject({ unchanged: 1 });
+
+    const rotated = runCli(['secrets', 'rotate', '--data-dir', data], {
+      MCP_GATEWAY_SECRET_KEY: newKey,
+      MCP_GATEWAY_SECRET_KEY_PREVIOUS: oldKey,
+    });
+    expect((await rotated.exited).code).toBe(0);
+    expect(rotated.stdout()).toMatch(
+      /^re-encrypted 1 secret value with key "k[\w-]{16}" \(1 from an older key/,
+    );
+    const stale = runCli(['export', '--data-dir', data], withOldKey);
+    expect((await stale.exited).code).toBe(1);
+    expect(stale.stderr()).toMatch(/which is not configured: set MCP_GATEWAY_SECRET_KEY to that key/);
+  }, 120_000);
 
   it('--watch applies a changed config file without a restart', async () => {
     const dir = await tempDir();

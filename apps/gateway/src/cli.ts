@@ -10,8 +10,12 @@ import {
   createToolStore,
   exportRegistry,
   importRegistry,
+  type RegistryDocument,
 } from '@mcp-gateway/registry';
 import { applyOpenApiImport } from './http/admin-actions.ts';
+import { runSecretsCommand } from './commands/secrets-command.ts';
+import { maskDocument, unmaskDocument } from './http/config-routes.ts';
+import { registrySecretsFromEnv } from './secrets/registry-secret-codec.ts';
 import { describeError } from '@mcp-gateway/core';
 import { closeAllStdioProcesses, killAllStdioProcesses, runWrapperCli } from '@mcp-gateway/transport-stdio';
 import {
@@ -24,21 +28,39 @@ import {
 import { createLogger } from './logger.ts';
 import { runSampleServer } from './sample-server.ts';
 import { startGateway } from './start-gateway.ts';
+import { runTokenCommand } from './commands/token-command.ts';
+import { runUserCommand } from './commands/user-command.ts';
 
 const USAGE = `Usage: mcp-gateway [start] [options]
        mcp-gateway export [--format json|yaml] [--output FILE] [options]
        mcp-gateway import FILE [--replace] [options]
        mcp-gateway import-openapi FILE|URL --source NAME [--base-url URL] [--include-tag TAG]... [options]
+       mcp-gateway secrets rotate [options]
+       mcp-gateway token create --name NAME [--owner USER] [--role R]... [--team T]... [--scope S]...
+                         [--server VSID]... [--expires-in-days D] [--json] [options]
+       mcp-gateway token list [--owner USER] [--json] [options]
+       mcp-gateway token revoke ID [options]
+       mcp-gateway user create --username NAME [--role R]... [--team T]... [options]
+       mcp-gateway user list [--json] [options]
+       mcp-gateway user set-password|disable USERNAME [options]
        mcp-gateway wrapper --url URL [--header "K: V"]...
        mcp-gateway sample-server
 
 Commands:
   start            Start the gateway (default).
   export           Print (or write) the whole registry as JSON or YAML: gateways, tools, prompts, resources, servers.
+                   Secrets are masked (********); importing a masked value keeps the stored one.
   import           Apply a registry document in one transaction (merge; --replace deletes what it does not list).
                    With the embedded database, stop the gateway first (or use PUT /v1/config while it runs).
   import-openapi   Turn an OpenAPI 3.x (or Swagger 2.0) spec into REST tools; a re-import of the same --source
                    updates them in place and prints what changed (or POST /v1/openapi/import while it runs).
+  secrets rotate   Re-encrypt every stored upstream secret with MCP_GATEWAY_SECRET_KEY, reading old ones with
+                   MCP_GATEWAY_SECRET_KEY_PREVIOUS (see mcp-gateway secrets --help).
+  token            API tokens, straight on the database. create prints the token once on stdout (--json: with its
+                   details); --owner is a username or id (default admin), whose roles and teams the token gets
+                   unless --role/--team say otherwise; --scope defaults to * and --server to any virtual server.
+  user             People who sign in with a password (Basic auth). The password is read from
+                   MCP_GATEWAY_USER_PASSWORD, or asked for on a terminal; never from a flag.
   wrapper          Bridge a stdio-only MCP client (Claude Desktop) to a gateway URL: stdin/stdout ↔ streamable HTTP.
   sample-server    Run the sample MCP server on stdio (what --sample registers).
 
@@ -52,6 +74,14 @@ Options (environment variable in brackets):
   --log-format FORMAT      json|pretty [MCP_GATEWAY_LOG_FORMAT] (default json)
   --upstream-timeout-ms N  Default upstream request timeout [MCP_GATEWAY_UPSTREAM_TIMEOUT_MS] (default 30000)
   --allowed-origins LIST   Browser origins allowed to call, comma-separated [MCP_GATEWAY_ALLOWED_ORIGINS]
+  --auth METHODS           Credentials accepted: none, or a list of token,jwt,basic [MCP_GATEWAY_AUTH]
+                           (default: jwt,token when MCP_GATEWAY_JWT_SECRET or MCP_GATEWAY_JWT_JWKS_URL is set, else none)
+  --public-url URL         External base URL of the gateway, for OAuth resource URLs [MCP_GATEWAY_PUBLIC_URL]
+  --mcp-scopes LIST        Scopes every MCP request's token needs [MCP_GATEWAY_MCP_SCOPES]
+  --allow-unauthenticated  Bind beyond loopback without auth (a proxy in front authenticates) [MCP_GATEWAY_ALLOW_UNAUTHENTICATED]
+  --rate-limits LIST       Token buckets, e.g. principal=60/min,tool=600/min,virtual-server=1000/min [MCP_GATEWAY_RATE_LIMITS]
+  --rate-limit-store S     memory (per replica) or database (shared) [MCP_GATEWAY_RATE_LIMIT_STORE]
+  --tool-pinning MODE      off, quarantine or trust-first [MCP_GATEWAY_TOOL_PINNING]
   --sample                 Also register the sample upstream (a stdio server with echo, add, current_time)
   --watch                  Re-apply the --config file whenever it changes
   --help                   Show this help
@@ -62,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
   if (first === 'wrapper') return runWrapperCli(rest);
   if (first === 'export' || first === 'import') return registryCommand(first, rest);
   if (first === 'import-openapi') return importOpenApiCommand(rest);
+  if (first === 'token' || first === 'user') {
+    const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+    return first === 'token' ? runTokenCommand(rest, process.env, io) : runUserCommand(rest, process.env, io);
+  }
+  if (first === 'secrets') return runSecretsCommand(rest, process.env, process.stdout);
   if (first === 'sample-server') {
     await runSampleServer();
     return -1;
@@ -78,7 +113,9 @@ async function main(argv: string[]): Promise<number> {
   const sample = args.includes('--sample');
   const watchConfig = args.includes('--watch');
   const config = loadRuntimeConfig({
-    argv: args.filter((arg) => arg !== '--sample' && arg !== '--watch'),
+    argv: args
+      .filter((arg) => arg !== '--sample' && arg !== '--watch')
+      .map((arg) => (arg === '--allow-unauthenticated' ? '--allow-unauthenticated=true' : arg)),
     env: process.env,
   });
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -195,9 +232,10 @@ async function registryCommand(command: 'export' | 'import', argv: string[]): Pr
   }
   const config = loadRuntimeConfig({ argv: rest, env: process.env });
   const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const { codec: secrets } = registrySecretsFromEnv(process.env);
   try {
     if (command === 'export') {
-      const document = await exportRegistry(database.db);
+      const document = maskDocument(await exportRegistry(database.db, { secrets }));
       const yaml = (format ?? (/\.ya?ml$/.test(output ?? '') ? 'yaml' : 'json')) === 'yaml';
       const text = yaml ? stringifyYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
       if (output) await writeFile(output, text);
@@ -207,9 +245,15 @@ async function registryCommand(command: 'export' | 'import', argv: string[]): Pr
     const path = file as string;
     const text = await readFile(path, 'utf8');
     const document: unknown = /\.ya?ml$/.test(path) ? parseYaml(text) : JSON.parse(text);
-    const result = await importRegistry(database.db, document, {
+    // A masked secret (from `export`) keeps the stored value.
+    const unmasked =
+      typeof document === 'object' && document !== null && !Array.isArray(document)
+        ? unmaskDocument(document as RegistryDocument, await exportRegistry(database.db, { secrets }))
+        : document;
+    const result = await importRegistry(database.db, unmasked, {
       mode: replace ? 'replace' : 'merge',
       actor: 'cli',
+      secrets,
     });
     // Running gateways on the same Postgres reload at once.
     const feed = await createChangeFeed({ database, pollIntervalMs: 0 });
@@ -249,7 +293,7 @@ async function importOpenApiCommand(argv: string[]): Promise<number> {
   try {
     const feed = await createChangeFeed({ database, pollIntervalMs: 0 });
     const report = await applyOpenApiImport({
-      tools: createToolStore({ db: database.db }),
+      tools: createToolStore({ db: database.db, secrets: registrySecretsFromEnv(process.env).codec }),
       source,
       imported: imported.tools,
       warnings: imported.warnings,

@@ -1,7 +1,16 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runWithInboundHeaders } from './upstreams/inbound-headers.ts';
 import { serve, type ServerType } from '@hono/node-server';
 import type { KyselyPlugin } from 'kysely';
-import { createRouter, createSessionServer, silentLogger, type Logger, type Router } from '@mcp-gateway/core';
+import {
+  createRouter,
+  createSessionServer,
+  describeError,
+  silentLogger,
+  type Logger,
+  type Router,
+} from '@mcp-gateway/core';
 import {
   createAuditStore,
   createChangeFeed,
@@ -32,6 +41,18 @@ import { instrumentRouter } from './observability/instrument-router.ts';
 import { applyConfigFile, type ConfigFile, type GatewayInput, type RuntimeConfig } from './config/index.ts';
 import { createGatewayApp } from './http/gateway-app.ts';
 import { createUpstreamFactory } from './upstreams/upstream-factory.ts';
+import {
+  assertSafeBinding,
+  currentAuthContext,
+  runWithAuthContext,
+  withToolPins,
+  type AuthContext,
+  type PinnedUpstream,
+} from '@mcp-gateway/auth';
+import { authorizeRouter } from './auth/authorize-router.ts';
+import { assertRegistrySecretsReadable, registrySecretsFromEnv } from './secrets/registry-secret-codec.ts';
+import { authMethodsOf, createGatewayAuth, type GatewayAuth } from './auth/gateway-auth.ts';
+import { isVisibleTo, requestPrincipal } from './auth/request-access.ts';
 import {
   createUpstreamManager,
   effectiveNamespace,
@@ -75,6 +96,8 @@ export interface RunningGateway {
   stats: CallStats;
   audit: AuditLog;
   catalog: CatalogState;
+  /** Authentication and authorization: tokens, users, the policy, rate limits, tool pins. */
+  auth: GatewayAuth;
   /** Applies a (changed) config file now and tells every replica; `--watch` calls it. */
   applyConfig(file: ConfigFile, source: string): Promise<void>;
   close(): Promise<void>;
@@ -91,13 +114,43 @@ const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
+  const env = options.env ?? process.env;
+  // Before anything is opened: a gateway anyone on the network could use without credentials never starts.
+  assertSafeBinding({
+    host: config.host,
+    authConfigured: authMethodsOf(config, env).length > 0,
+    allowUnauthenticated: config.allowUnauthenticated,
+  });
   const database = await createDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     plugins: options.databasePlugins,
     logger,
   });
-  const store = createGatewayStore({ db: database.db });
+  // Upstream headers, env and REST tool credentials are sealed at rest with MCP_GATEWAY_SECRET_KEY.
+  const secrets = registrySecretsFromEnv(env, logger);
+  const store = createGatewayStore({ db: database.db, secrets: secrets.codec });
+  let auth: GatewayAuth;
+  // The policy needs the catalog, which is made later (it needs the router the policy hooks into).
+  const catalogRef: { current?: CatalogState } = {};
+  try {
+    auth = await createGatewayAuth({
+      db: database.db,
+      config,
+      env,
+      logger,
+      visibilityOf: (kind, name) => catalogRef.current?.visibilityOf(kind, name),
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  if (!auth.configured) {
+    logger.warn(
+      { host: config.host },
+      'no authentication configured: every local caller is an admin (set MCP_GATEWAY_AUTH, MCP_GATEWAY_JWT_SECRET or MCP_GATEWAY_JWT_JWKS_URL to require credentials)',
+    );
+  }
   const metrics = createMetrics({ logger });
   const stats = createCallStats();
   const tracing = createTracing({
@@ -108,39 +161,68 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const audit = createAuditLog({
     write: (entries) => auditStore.insertMany(entries),
     logger: logger.child({ component: 'audit' }),
+    actorOf: () => currentAuthContext()?.principal.id,
   });
   const router = createRouter({
     logger: logger.child({ component: 'router' }),
     pageSize: options.pageSize,
     // Tracing last: a span opened before another hook refuses the call would never end.
-    hooks: [metrics.hooks, stats.hooks, audit.hooks, tracing.hooks],
+    // Policy and rate limits first: a refused call never reaches the upstream.
+    hooks: [...auth.hooks, metrics.hooks, stats.hooks, audit.hooks, tracing.hooks],
   });
-  const served = instrumentRouter(router, { logger: logger.child({ component: 'mcp' }), metrics, tracing });
+  const served = instrumentRouter(auth.configured ? authorizeRouter(router, auth.policy) : router, {
+    logger: logger.child({ component: 'mcp' }),
+    metrics,
+    tracing,
+  });
+  const upstreamFactory = createUpstreamFactory({
+    logger: logger.child({ component: 'upstream' }),
+    defaultTimeoutMs: config.upstreamTimeoutMs,
+    fetch: tracing.enabled ? tracing.injectFetch(globalThis.fetch) : undefined,
+    maxResponseBytes: options.maxUpstreamResponseBytes,
+    keepAliveMs: options.keepAliveMs,
+  });
+  // With tool pinning on, every MCP upstream lists only approved tool definitions.
+  const pinned = new Map<string, { name: string; upstream: PinnedUpstream }>();
   const manager = createUpstreamManager({
     router,
     logger,
-    createUpstream: createUpstreamFactory({
-      logger: logger.child({ component: 'upstream' }),
-      defaultTimeoutMs: config.upstreamTimeoutMs,
-      fetch: tracing.enabled ? tracing.injectFetch(globalThis.fetch) : undefined,
-      maxResponseBytes: options.maxUpstreamResponseBytes,
-      keepAliveMs: options.keepAliveMs,
-    }),
+    createUpstream: (record) => {
+      const upstream = upstreamFactory(record);
+      if (!auth.pins) return upstream;
+      const wrapped = withToolPins(upstream, auth.pins, { logger: logger.child({ component: 'tool-pins' }) });
+      pinned.set(record.id, { name: record.name, upstream: wrapped });
+      return {
+        ...wrapped,
+        async close() {
+          if (pinned.get(record.id)?.upstream === wrapped) pinned.delete(record.id);
+          await wrapped.close();
+        },
+      };
+    },
   });
 
   let server: ServerType | undefined;
+  const upgradeAuth = new WeakMap<object, AuthContext>();
+  // The external base URL: --public-url, else the address the server listens on (known once it listens).
+  let listenUrl = '';
+  const baseUrl = () => config.publicUrl ?? listenUrl;
   const allowedHosts = LOOPBACK_HOSTS.includes(config.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [];
   const mcpLogger = logger.child({ component: 'mcp' });
+  // A session belongs to the principal that opened it: anyone else using its id gets the unknown-session 404.
+  const principalOf = (request: Request) => requestPrincipal(request)?.id;
   const mcp = createStreamableHttpHandler({
     router: served,
     logger: mcpLogger,
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
+    principalOf,
   });
   const sse = createSseHandler({
     logger: logger.child({ component: 'sse' }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
+    principalOf,
     onSession: (transport) =>
       createSessionServer({ router: served, logger: mcpLogger, transport: 'sse' }).connect(transport),
   });
@@ -161,13 +243,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     local,
     rest,
     logger: logger.child({ component: 'catalog' }),
+    secrets: secrets.codec,
+    router,
   });
+  catalogRef.current = catalog;
   const virtualServers = createVirtualServerEndpoints({
     router: served,
     catalog,
     logger: mcpLogger,
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
+    principalOf,
   });
   const ws = createWebSocketServer({
     logger: logger.child({ component: 'websocket' }),
@@ -176,23 +262,37 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onSession: (transport, context) => {
       const path = new URL(context.request.url ?? '/', 'http://gateway').pathname;
       const serverId = /^\/servers\/([^/]+)\/ws$/.exec(path)?.[1];
-      return createSessionServer({
+      const connected = createSessionServer({
         router: served,
         logger: mcpLogger,
         sessionId: context.sessionId,
         transport: 'websocket',
         view: serverId === undefined ? undefined : () => catalog.server(serverId)?.view,
       }).connect(transport);
+      // Frames arrive outside any HTTP request: each one runs as the principal that opened the socket.
+      const authContext = upgradeAuth.get(context.request);
+      const headers = upgradeHeaders(context.request);
+      const handle = transport.onmessage;
+      if (handle) {
+        transport.onmessage = (message, extra) =>
+          runWithInboundHeaders(headers, () =>
+            authContext
+              ? runWithAuthContext(authContext, () => handle.call(transport, message, extra))
+              : handle.call(transport, message, extra),
+          );
+      }
+      return connected;
     },
   });
 
   try {
     assertDistinctNamespaces(options.gateways ?? []);
+    await assertRegistrySecretsReadable(database.db, secrets);
     if ((options.gateways?.length ?? 0) > 0 || options.catalog) {
       const result = await applyConfigFile(
         database.db,
         { gateways: [...(options.gateways ?? [])], catalog: options.catalog },
-        options.configSource ?? 'config',
+        { source: options.configSource ?? 'config', secrets: secrets.codec },
       );
       logger.info({ ...result }, 'applied the config file');
     }
@@ -214,6 +314,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       auditStore,
       allowedHosts,
       allowedOrigins: config.allowedOrigins,
+      auth,
+      baseUrl,
+      pinned: () => pinned,
+      secrets: secrets.codec,
     });
     server = await new Promise<ServerType>((resolve, reject) => {
       const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
@@ -225,11 +329,36 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     server.on('upgrade', (request, socket, head) => {
       const path = new URL(request.url ?? '/', 'http://gateway').pathname;
       const serverId = /^\/servers\/([^/]+)\/ws$/.exec(path)?.[1];
-      if (path === '/ws' || (serverId !== undefined && virtualServers.viewGetter(serverId))) {
-        ws.handleUpgrade(request, socket, head);
-      } else {
+      if (path !== '/ws' && (serverId === undefined || !virtualServers.viewGetter(serverId))) {
         socket.destroy();
+        return;
       }
+      const base = baseUrl();
+      const resource = serverId === undefined ? `${base}/mcp` : `${base}/servers/${serverId}/mcp`;
+      auth
+        .authenticateUpgrade(request, { resource, virtualServerId: serverId })
+        .then((result) => {
+          if ('status' in result) {
+            const status = result.status === 401 ? '401 Unauthorized' : '403 Forbidden';
+            socket.end(
+              `HTTP/1.1 ${status}\r\nWWW-Authenticate: ${result.wwwAuthenticate}\r\n` +
+                `Content-Type: application/json\r\nConnection: close\r\n\r\n` +
+                JSON.stringify({ error: { code: result.error ?? 'unauthorized', message: result.message } }),
+            );
+            return;
+          }
+          const server = serverId === undefined ? undefined : catalog.server(serverId);
+          if (server && !isVisibleTo(result.principal, server)) {
+            socket.destroy();
+            return;
+          }
+          upgradeAuth.set(request, result);
+          ws.handleUpgrade(request, socket, head);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: describeError(error) }, 'websocket authentication failed');
+          socket.destroy();
+        });
     });
   } catch (error) {
     await mcp.close();
@@ -239,6 +368,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await catalog.close();
     await feed.close();
     await manager.close();
+    await auth.close();
     await database.close();
     throw error;
   }
@@ -259,6 +389,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
+  listenUrl = url;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -271,6 +402,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await virtualServers.close();
       await closed;
       untrack();
+      await auth.close();
       await catalog.close();
       await feed.close();
       await manager.close();
@@ -295,15 +427,26 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     stats,
     audit,
     catalog,
+    auth,
     async applyConfig(file, source) {
       assertDistinctNamespaces(file.gateways);
-      const result = await applyConfigFile(database.db, file, source);
+      const result = await applyConfigFile(database.db, file, { source, secrets: secrets.codec });
       logger.info({ ...result, source }, 'applied the config file');
       await catalog.publish({ kind: 'config', id: source, version: Date.now() });
     },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The headers of a WebSocket upgrade request, for the upstream header allowlist. */
+function upgradeHeaders(request: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) headers.set(name, value.join(', '));
+  }
+  return headers;
 }
 
 /** Two configured upstreams may not share a namespace: every one of their names would collide. */

@@ -1,6 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
-import { createQueryCounter } from '@mcp-gateway/registry';
+import { createRestUpstream } from '@mcp-gateway/adapter-rest';
+import { createRouter, silentLogger, type Router } from '@mcp-gateway/core';
+import {
+  createChangeFeed,
+  createDatabase,
+  createGatewayStore,
+  createPromptStore,
+  createQueryCounter,
+  createResourceStore,
+  createToolStore,
+  createVirtualServerStore,
+  type ChangeFeed,
+  type Database,
+} from '@mcp-gateway/registry';
+import { createUpstreamFactory } from '../upstreams/upstream-factory.ts';
+import { createUpstreamManager, type UpstreamManager } from '../upstreams/upstream-manager.ts';
+import { createCatalogState, type CatalogState } from './catalog-state.ts';
+import { createLocalUpstream } from './local-upstream.ts';
 import {
   createTestDatabase,
   startHttpFixture,
@@ -182,5 +199,144 @@ describe('registry across replicas on one Postgres', () => {
     const yaml = await response.text();
     expect(yaml).toContain('name: shared');
     expect(yaml).toContain('version: 1');
+  });
+});
+
+/** The catalog state's ownership index, on real upstreams (two fixtures) and an in-memory PGlite registry. */
+describe('ownership and visibility in memory (visibilityOf)', () => {
+  let database: Database;
+  let feed: ChangeFeed;
+  let router: Router;
+  let manager: UpstreamManager;
+  let catalog: CatalogState;
+  const fixtures: HttpFixture[] = [];
+  let teamGatewayId: string;
+
+  beforeAll(async () => {
+    database = await createDatabase();
+    const teamFixture = await startHttpFixture({ name: 'team' });
+    const openFixture = await startHttpFixture({ name: 'open' });
+    fixtures.push(teamFixture, openFixture);
+    const gateways = createGatewayStore({ db: database.db });
+    teamGatewayId = (
+      await gateways.create({
+        name: 'team-gw',
+        transport: 'streamable-http',
+        url: teamFixture.url,
+        owner: 'dave',
+        team: 'red',
+        visibility: 'team',
+      })
+    ).id;
+    // Unprefixed: its names and URIs are exposed as they are.
+    await gateways.create({
+      name: 'open',
+      transport: 'streamable-http',
+      url: openFixture.url,
+      namespace: '',
+    });
+    await createPromptStore({ db: database.db }).create({
+      definition: { name: 'notes' },
+      template: { messages: [{ role: 'user', text: 'hi' }] },
+      owner: 'alice',
+      visibility: 'private',
+    });
+    feed = await createChangeFeed({ database, pollIntervalMs: 0 });
+    router = createRouter();
+    manager = createUpstreamManager({
+      router,
+      logger: silentLogger,
+      createUpstream: createUpstreamFactory({ logger: silentLogger, defaultTimeoutMs: 10_000 }),
+    });
+    catalog = createCatalogState({
+      database,
+      feed,
+      manager,
+      router,
+      logger: silentLogger,
+      local: createLocalUpstream(),
+      rest: createRestUpstream({ id: 'rest', name: 'rest', tools: [] }),
+      reloadDebounceMs: 10,
+    });
+    await catalog.load();
+    // Both upstreams listed their items and the registry recorded them (the last thing a sync writes: templates).
+    await waitFor('discovered items in the registry', () =>
+      (catalog.contents()?.resources.filter((resource) => resource.kind === 'template').length ?? 0) >= 2
+        ? true
+        : undefined,
+    );
+    await catalog.reload();
+  });
+  afterAll(async () => {
+    await catalog?.close();
+    await manager?.close();
+    router?.close();
+    await feed?.close();
+    for (const fixture of fixtures) await fixture.close();
+    await database?.close();
+  });
+
+  const tools = () => createToolStore({ db: database.db });
+  const itemOf = async (name: string) =>
+    (await tools().list({ gatewayId: teamGatewayId, search: name })).items.find(
+      (tool) => tool.originalName === name,
+    )!;
+
+  it("gives discovered items their gateway's ownership, local items their own", () => {
+    const team = { owner: 'dave', team: 'red', visibility: 'team' };
+    expect(catalog.visibilityOf('tool', 'team-gw__echo')).toEqual(team);
+    expect(catalog.visibilityOf('prompt', 'team-gw__greeting')).toEqual(team);
+    expect(catalog.visibilityOf('resource', 'mcpgw://team-gw/fixture://info')).toEqual(team);
+    expect(catalog.visibilityOf('resource-template', 'mcpgw://team-gw/fixture://items/{id}')).toEqual(team);
+    expect(catalog.visibilityOf('tool', 'whoami')).toEqual({ visibility: 'public' });
+    expect(catalog.visibilityOf('prompt', 'notes')).toEqual({ owner: 'alice', visibility: 'private' });
+    expect(catalog.visibilityOf('tool', 'no_such_tool')).toBeUndefined();
+  });
+
+  it('takes the item row when it is more restrictive, and follows aliases on reload', async () => {
+    const echo = await itemOf('echo');
+    const add = await itemOf('add');
+    await tools().update(echo.id, { owner: 'bob', visibility: 'private' });
+    await tools().update(add.id, { alias: 'plus', owner: 'erin', visibility: 'public' });
+    await catalog.reload();
+    expect(catalog.visibilityOf('tool', 'team-gw__echo')).toEqual({ owner: 'bob', visibility: 'private' });
+    // A public row under a team gateway stays team: the gateway's is the more restrictive.
+    expect(catalog.visibilityOf('tool', 'plus')).toEqual({ owner: 'dave', team: 'red', visibility: 'team' });
+    expect(catalog.visibilityOf('tool', 'team-gw__add')).toBeUndefined();
+  });
+
+  it('answers for URIs expanded from a template, and for items the registry has not recorded yet', async () => {
+    const team = { owner: 'dave', team: 'red', visibility: 'team' };
+    expect(catalog.visibilityOf('resource', 'mcpgw://team-gw/fixture://items/999')).toEqual(team);
+    expect(catalog.visibilityOf('resource', 'fixture://items/999')).toEqual({ visibility: 'public' });
+    expect(catalog.visibilityOf('resource', 'mcpgw://unknown-ns/fixture://items/1')).toBeUndefined();
+
+    // The upstream still lists `whoami`, but its row is gone (as between a re-list and the sync that records it).
+    await database.db
+      .deleteFrom('tools')
+      .where('gateway_id', '=', teamGatewayId)
+      .where('original_name', '=', 'whoami')
+      .execute();
+    await catalog.reload();
+    expect(router.snapshot().toolRoutes.has('team-gw__whoami')).toBe(true);
+    expect(catalog.visibilityOf('tool', 'team-gw__whoami')).toEqual(team);
+  });
+
+  it('puts owner, team and visibility on virtual servers', async () => {
+    const server = await createVirtualServerStore({ db: database.db }).create({
+      name: 'desk',
+      owner: 'carol',
+      team: 'blue',
+      visibility: 'team',
+    });
+    await catalog.reload();
+    expect(catalog.server(server.id)).toMatchObject({ owner: 'carol', team: 'blue', visibility: 'team' });
+    await createResourceStore({ db: database.db }).create({
+      definition: { uri: 'note://x', name: 'x' },
+      visibility: 'private',
+      owner: 'carol',
+    });
+    await catalog.reload();
+    expect(catalog.visibilityOf('resource', 'note://x')).toEqual({ owner: 'carol', visibility: 'private' });
   });
 });

@@ -1,20 +1,28 @@
 import {
   describeError,
+  parsePublicUri,
   toPublicName,
   toPublicUri,
+  uriTemplateMatcher,
   type CatalogView,
   type ItemOverride,
   type Logger,
+  type Router,
   type Upstream,
 } from '@mcp-gateway/core';
 import {
   createPromptStore,
   createResourceStore,
   createToolStore,
+  effectiveOwnership,
   loadRegistry,
   type ChangeFeed,
   type Database,
+  type GatewayRecord,
+  type Ownership,
   type RegistryContents,
+  type Visibility,
+  type SecretCodec,
 } from '@mcp-gateway/registry';
 import type { RestUpstream, ToolDefinition } from '@mcp-gateway/adapter-rest';
 import {
@@ -36,6 +44,23 @@ export interface CatalogStateOptions {
   rest: RestUpstream;
   /** Changes closer together than this are applied as one reload [50]. */
   reloadDebounceMs?: number;
+  /**
+   * The router the manager feeds. With it, `visibilityOf` also answers for items an upstream lists that the registry
+   * has not recorded yet (they take their gateway's ownership); without it they are unknown.
+   */
+  router?: Pick<Router, 'snapshot'>;
+  /** The registry's secret codec (see `registrySecretsFromEnv`): opens upstream secrets as the registry is loaded. */
+  secrets?: SecretCodec;
+}
+
+/** The kinds of catalog entities the policy asks about (the public name of a resource template is its URI template). */
+export type CatalogEntityKind = 'tool' | 'prompt' | 'resource' | 'resource-template';
+
+/** Who owns a catalog entity and who may see it. */
+export interface EntityOwnership {
+  readonly owner?: string;
+  readonly team?: string;
+  readonly visibility: Visibility;
 }
 
 /** A virtual server as its endpoints see it. */
@@ -44,6 +69,9 @@ export interface VirtualServerState {
   name: string;
   description?: string;
   icon?: string;
+  owner?: string;
+  team?: string;
+  visibility: Visibility;
   view: CatalogView;
 }
 
@@ -57,10 +85,11 @@ export interface VirtualServerState {
 export function createCatalogState(options: CatalogStateOptions) {
   const { database, feed, manager, logger } = options;
   const db = database.db;
-  const toolStore = createToolStore({ db });
+  const toolStore = createToolStore({ db, secrets: options.secrets });
   const promptStore = createPromptStore({ db });
   const resourceStore = createResourceStore({ db });
   let servers = new Map<string, VirtualServerState>();
+  let ownership = emptyOwnershipIndex();
   let contents: RegistryContents | undefined;
   let reloadTimer: ReturnType<typeof setTimeout> | undefined;
   let reloading: Promise<void> | undefined;
@@ -113,7 +142,22 @@ export function createCatalogState(options: CatalogStateOptions) {
       (t) => !t.gatewayId && (t.integration === 'rest' || t.integration === 'command'),
     );
     try {
-      options.rest.replaceTools(adapterTools.map((t) => t.integrationConfig as unknown as ToolDefinition));
+      // The record's name is the tool's name; a bad definition is left out and logged, not fatal to the others.
+      const definitions = adapterTools.map(
+        (t) =>
+          ({
+            ...t.integrationConfig,
+            ...(t.integration === 'command' ? { kind: 'command' } : {}),
+            name: t.originalName,
+          }) as unknown as ToolDefinition,
+      );
+      options.rest.replaceTools(definitions, {
+        onInvalid: (error, index) =>
+          logger.error(
+            { tool: adapterTools[index]?.originalName, err: error.message },
+            'a REST or command tool is invalid and was left out',
+          ),
+      });
     } catch (error) {
       logger.error({ err: describeError(error) }, 'REST and command tools could not be loaded');
     }
@@ -163,10 +207,39 @@ export function createCatalogState(options: CatalogStateOptions) {
         name: server.name,
         description: server.description,
         icon: server.icon,
+        owner: server.owner,
+        team: server.team,
+        visibility: server.visibility,
         view,
       });
     }
     servers = nextServers;
+    ownership = buildOwnershipIndex(next, namespaceOf);
+  };
+
+  const ownerOfUpstream = (upstreamId: string | undefined) =>
+    upstreamId === undefined ? undefined : ownership.gateways.get(upstreamId);
+
+  /** Items the reload did not index: listed by an upstream but not recorded yet, or a URI expanded from a template. */
+  const unindexedOwnership = (kind: CatalogEntityKind, publicName: string): EntityOwnership | undefined => {
+    if (kind === 'tool')
+      return ownerOfUpstream(options.router?.snapshot().toolRoutes.get(publicName)?.upstream.id);
+    if (kind === 'prompt')
+      return ownerOfUpstream(options.router?.snapshot().promptRoutes.get(publicName)?.upstream.id);
+    const parsed = parsePublicUri(publicName);
+    const namespace = parsed?.namespace ?? '';
+    const uri = parsed?.uri ?? publicName;
+    const gatewayId = parsed === undefined ? undefined : ownership.namespaces.get(parsed.namespace);
+    if (parsed !== undefined && gatewayId === undefined) return undefined;
+    let found: EntityOwnership | undefined;
+    for (const template of ownership.templateMatchers) {
+      if (template.namespace === namespace && template.matcher.test(uri)) {
+        found = found === undefined ? template.ownership : stricter(found, template.ownership);
+      }
+    }
+    if (found !== undefined) return found;
+    if (gatewayId !== undefined) return ownership.gateways.get(gatewayId);
+    return ownerOfUpstream(options.router?.snapshot().resourceRoutes.get(publicName)?.upstream.id);
   };
 
   const reload = async (): Promise<void> => {
@@ -178,7 +251,7 @@ export function createCatalogState(options: CatalogStateOptions) {
       try {
         do {
           again = false;
-          apply(await loadRegistry(db));
+          apply(await loadRegistry(db, { secrets: options.secrets }));
         } while (again && !closed);
       } catch (error) {
         logger.error(
@@ -237,6 +310,14 @@ export function createCatalogState(options: CatalogStateOptions) {
     /** Tells every replica (this one included) that something changed. */
     publish: (change: Parameters<ChangeFeed['publish']>[0]) => feed.publish(change),
     server: (id: string) => servers.get(id),
+    /**
+     * Ownership and visibility of a catalog entity by its public name on the gateway's own endpoint (tool and prompt
+     * names, resource URIs, URI templates), from memory: what `createPolicy({ visibilityOf })` needs. A discovered
+     * item takes its gateway's ownership unless its own row is more restrictive; local, REST and command items use
+     * their own row. A URI expanded from a template takes the template's. `undefined` for names nothing claims.
+     */
+    visibilityOf: (kind: CatalogEntityKind, publicName: string): EntityOwnership | undefined =>
+      ownership.byKind[kind].get(publicName) ?? unindexedOwnership(kind, publicName),
     servers: () => [...servers.values()],
     contents: () => contents,
     async close() {
@@ -252,6 +333,95 @@ export function createCatalogState(options: CatalogStateOptions) {
 
 /** What {@link createCatalogState} returns. */
 export type CatalogState = ReturnType<typeof createCatalogState>;
+
+/** What the policy reads on every call and list, rebuilt on every reload (O(items)). */
+interface OwnershipIndex {
+  /** Public name (or URI, URI template) → ownership. */
+  byKind: Record<CatalogEntityKind, Map<string, EntityOwnership>>;
+  /** Gateway id → the gateway's ownership (for items not recorded yet). */
+  gateways: Map<string, EntityOwnership>;
+  /** Non-empty namespace → gateway id. */
+  namespaces: Map<string, string>;
+  /** Enabled resource templates, to find the one a read URI was expanded from. */
+  templateMatchers: Array<{ namespace: string; matcher: RegExp; ownership: EntityOwnership }>;
+}
+
+function emptyOwnershipIndex(): OwnershipIndex {
+  return {
+    byKind: { tool: new Map(), prompt: new Map(), resource: new Map(), 'resource-template': new Map() },
+    gateways: new Map(),
+    namespaces: new Map(),
+    templateMatchers: [],
+  };
+}
+
+const RANK: Record<Visibility, number> = { public: 0, team: 1, private: 2 };
+
+/** The more restrictive of two ownerships (the first on a tie). */
+function stricter(a: EntityOwnership, b: EntityOwnership): EntityOwnership {
+  return RANK[b.visibility] > RANK[a.visibility] ? b : a;
+}
+
+function plainOwnership(entity: Ownership): EntityOwnership {
+  return { owner: entity.owner, team: entity.team, visibility: entity.visibility };
+}
+
+/**
+ * Indexes the ownership of every enabled item by the public name the router gives it (alias, or namespace and
+ * original name; namespaced URIs). Should two items claim one name (a conflict the router reports and resolves for
+ * the first), the more restrictive ownership is kept: a conflict never makes anything more visible.
+ */
+function buildOwnershipIndex(
+  contents: RegistryContents,
+  namespaceOf: (gatewayId: string | undefined) => string,
+): OwnershipIndex {
+  const index = emptyOwnershipIndex();
+  const enabledGateways = new Map<string, GatewayRecord>();
+  for (const gateway of contents.gateways) {
+    index.gateways.set(gateway.id, plainOwnership(gateway));
+    if (!gateway.enabled) continue;
+    enabledGateways.set(gateway.id, gateway);
+    const namespace = namespaceOf(gateway.id);
+    if (namespace !== '' && !index.namespaces.has(namespace)) index.namespaces.set(namespace, gateway.id);
+  }
+  const ownershipOf = (item: Ownership & { gatewayId?: string }): EntityOwnership | undefined => {
+    if (item.gatewayId === undefined) return plainOwnership(item);
+    const gateway = enabledGateways.get(item.gatewayId);
+    return gateway === undefined ? undefined : plainOwnership(effectiveOwnership(item, gateway));
+  };
+  const claim = (kind: CatalogEntityKind, name: string, value: EntityOwnership) => {
+    const map = index.byKind[kind];
+    const previous = map.get(name);
+    map.set(name, previous === undefined ? value : stricter(previous, value));
+  };
+  for (const tool of contents.tools) {
+    const value = tool.enabled ? ownershipOf(tool) : undefined;
+    if (value)
+      claim('tool', tool.alias ?? toPublicName(namespaceOf(tool.gatewayId), tool.originalName), value);
+  }
+  for (const prompt of contents.prompts) {
+    const value = prompt.enabled ? ownershipOf(prompt) : undefined;
+    if (value) {
+      claim(
+        'prompt',
+        prompt.alias ?? toPublicName(namespaceOf(prompt.gatewayId), prompt.originalName),
+        value,
+      );
+    }
+  }
+  for (const resource of contents.resources) {
+    const value = resource.enabled ? ownershipOf(resource) : undefined;
+    if (!value) continue;
+    const namespace = namespaceOf(resource.gatewayId);
+    if (resource.kind === 'template') {
+      claim('resource-template', toPublicUri(namespace, resource.uri), value);
+      index.templateMatchers.push({ namespace, matcher: uriTemplateMatcher(resource.uri), ownership: value });
+    } else {
+      claim('resource', toPublicUri(namespace, resource.uri), value);
+    }
+  }
+  return index;
+}
 
 function hasEffect(override: ItemOverride): boolean {
   return (

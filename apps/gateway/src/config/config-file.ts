@@ -43,6 +43,7 @@ const claudeServerSchema = z.strictObject(
     cwd: z.unknown().optional(),
     url: z.unknown().optional(),
     headers: z.unknown().optional(),
+    passthroughHeaders: z.unknown().optional(),
     type: z
       .enum(['stdio', 'http', 'streamable-http', 'sse'], {
         error: 'type must be one of "stdio", "http", "streamable-http", "sse"',

@@ -32,6 +32,41 @@ describe('gatewayInputSchema', () => {
     });
   });
 
+  it('accepts a header allowlist for HTTP upstreams only, and never credentials in it', () => {
+    expect(
+      gatewayInputSchema.parse({ ...http, passthroughHeaders: ['X-Tenant', 'x-request-*'] })
+        .passthroughHeaders,
+    ).toEqual(['X-Tenant', 'x-request-*']);
+    expect(
+      issuesOf({ ...http, passthroughHeaders: ['x-tenant', 'Proxy-Authorization', '*'] }).details,
+    ).toEqual([
+      {
+        path: 'passthroughHeaders.1',
+        message: `"Proxy-Authorization" carries the client's credentials and is never forwarded; set the upstream's own credentials in "headers"`,
+      },
+      {
+        path: 'passthroughHeaders.2',
+        message: '"*" is not a header name (a name, or a prefix ending in "*" such as "x-tenant-*")',
+      },
+    ]);
+    expect(issuesOf({ ...stdio, passthroughHeaders: ['x-tenant'] }).details).toEqual([
+      { path: 'passthroughHeaders', message: 'passthroughHeaders is not allowed when transport is "stdio"' },
+    ]);
+    expect(
+      issuesOf({
+        ...http,
+        transport: 'websocket',
+        url: 'wss://mcp.example.com/ws',
+        passthroughHeaders: ['x-a'],
+      }).details,
+    ).toEqual([
+      {
+        path: 'passthroughHeaders',
+        message: 'passthroughHeaders is not allowed when transport is "websocket"',
+      },
+    ]);
+  });
+
   it('accepts an HTTP server with every optional field', () => {
     const input = {
       ...http,

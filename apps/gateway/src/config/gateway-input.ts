@@ -1,4 +1,6 @@
+import { passthroughHeaderProblem } from '@mcp-gateway/registry';
 import { z } from 'zod';
+import { ownershipInputFields, ownershipPatchFields, visibilitySchema } from './ownership-input.ts';
 
 /** The transports an upstream MCP server can be reached over. */
 export const gatewayTransports = ['stdio', 'streamable-http', 'sse', 'websocket'] as const;
@@ -58,6 +60,23 @@ const fields = {
       ),
     { error: 'headers must be an object of string values' },
   ),
+  passthroughHeaders: z
+    .array(z.string({ error: 'passthroughHeaders must be a list of header names' }), {
+      error: 'passthroughHeaders must be a list of header names',
+    })
+    .superRefine((names, context) => {
+      names.forEach((name, index) => {
+        const problem = passthroughHeaderProblem(name);
+        if (problem !== undefined) context.addIssue({ code: 'custom', path: [index], message: problem });
+      });
+    })
+    .meta({
+      description:
+        'Inbound request headers forwarded to this upstream on each call (streamable-http and sse only), by name or by ' +
+        'prefix ending in "*" ("x-tenant-*"). Authorization, Cookie, Proxy-Authorization and Mcp-Session-Id are never ' +
+        'forwarded and refused here.',
+      examples: [['x-tenant', 'x-request-*']],
+    }),
   namespace: z
     .string({ error: typeError('namespace', 'a string') })
     .refine(
@@ -97,6 +116,7 @@ interface TransportFields {
   cwd?: string | undefined;
   url?: string | undefined;
   headers: Record<string, string>;
+  passthroughHeaders?: string[];
 }
 
 // Empty lists and objects count as absent: they are the defaults, so a parsed stdio gateway always has `headers: {}`.
@@ -110,8 +130,13 @@ function isPresent(value: unknown): boolean {
 function checkTransportFields(value: TransportFields, context: z.RefinementCtx): void {
   const { transport } = value;
   const required: Array<keyof TransportFields> = transport === 'stdio' ? ['command'] : ['url'];
+  // Inbound headers are forwarded per request, which only HTTP transports have (a WebSocket sends headers once).
   const forbidden: Array<keyof TransportFields> =
-    transport === 'stdio' ? ['url', 'headers'] : ['command', 'args', 'env', 'cwd'];
+    transport === 'stdio'
+      ? ['url', 'headers', 'passthroughHeaders']
+      : transport === 'websocket'
+        ? ['command', 'args', 'env', 'cwd', 'passthroughHeaders']
+        : ['command', 'args', 'env', 'cwd'];
   if (typeof value.url === 'string' && transport !== 'stdio') {
     const websocketUrl = /^wss?:/i.test(value.url);
     if (websocketUrl !== (transport === 'websocket')) {
@@ -160,11 +185,13 @@ export const gatewayInputSchema = z
     cwd: fields.cwd.optional(),
     url: fields.url.optional(),
     headers: fields.headers.default(() => ({})),
+    passthroughHeaders: fields.passthroughHeaders.optional(),
     namespace: fields.namespace.optional(),
     enabled: fields.enabled.default(true),
     timeoutMs: fields.timeoutMs.optional(),
     protocolEra: fields.protocolEra.optional(),
     tags: fields.tags.default(() => []),
+    ...ownershipInputFields,
   })
   .superRefine(checkTransportFields);
 
@@ -186,11 +213,15 @@ export const gatewayPatchSchema = z.strictObject({
   cwd: fields.cwd.nullable().optional(),
   url: fields.url.nullable().optional(),
   headers: fields.headers.nullable().optional(),
+  passthroughHeaders: fields.passthroughHeaders.nullable().optional(),
   namespace: fields.namespace.nullable().optional(),
   enabled: fields.enabled.nullable().optional(),
   timeoutMs: fields.timeoutMs.nullable().optional(),
   protocolEra: fields.protocolEra.nullable().optional(),
   tags: fields.tags.nullable().optional(),
+  ...ownershipPatchFields,
+  // `null` makes the gateway public again, like every other field's default.
+  visibility: visibilitySchema.nullable().optional(),
 });
 
 /** A validated PATCH body: absent fields stay as they are, `null` fields are cleared. */

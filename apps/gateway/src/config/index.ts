@@ -19,6 +19,11 @@ export {
   loadRuntimeConfig,
   logFormats,
   logLevels,
+  type AuthMethod,
+  authMethods,
+  type RateLimitSetting,
+  rateLimitStores,
   type RuntimeConfig,
+  toolPinningModes,
 } from './runtime-config.ts';
 export { applyConfigFile, configDocument } from './apply-config.ts';

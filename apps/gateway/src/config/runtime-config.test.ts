@@ -30,6 +30,11 @@ describe('loadRuntimeConfig', () => {
       logFormat: 'json',
       upstreamTimeoutMs: 30_000,
       allowedOrigins: [],
+      allowUnauthenticated: false,
+      mcpScopes: [],
+      rateLimits: [],
+      rateLimitStore: 'memory',
+      toolPinning: 'off',
     });
   });
 
@@ -282,6 +287,52 @@ describe('loadRuntimeConfig', () => {
         /^invalid configuration: unexpected argument "start" \(flags only:/,
       );
     });
+  });
+});
+
+describe('auth, rate-limit and pinning settings', () => {
+  it('parses the auth methods, public URL, scopes, rate limits and pinning mode', () => {
+    const config = load(
+      [
+        '--auth',
+        'jwt, token',
+        '--public-url',
+        'https://gw.example.com/',
+        '--rate-limits',
+        'principal=60/min,tool=5/s',
+      ],
+      {
+        MCP_GATEWAY_MCP_SCOPES: 'mcp:tools mcp:read',
+        MCP_GATEWAY_TOOL_PINNING: 'quarantine',
+        MCP_GATEWAY_ALLOW_UNAUTHENTICATED: 'yes',
+      },
+    );
+    expect(config.auth).toEqual(['jwt', 'token']);
+    expect(config.publicUrl).toBe('https://gw.example.com');
+    expect(config.mcpScopes).toEqual(['mcp:tools', 'mcp:read']);
+    expect(config.rateLimits).toEqual([
+      { scope: 'principal', capacity: 60, periodSeconds: 60 },
+      { scope: 'tool', capacity: 5, periodSeconds: 1 },
+    ]);
+    expect(config.toolPinning).toBe('quarantine');
+    expect(config.allowUnauthenticated).toBe(true);
+    expect(load(['--auth', 'none']).auth).toEqual([]);
+    expect(load().auth).toBeUndefined();
+  });
+
+  it('names the setting and the expected form for bad values', () => {
+    expect(loadError(['--auth', 'jwt,ldap']).message).toMatch(
+      /--auth: expected "none" or a comma-separated list of token, jwt, basic, got "ldap"/,
+    );
+    expect(loadError([], { MCP_GATEWAY_RATE_LIMITS: 'principal=60' }).message).toMatch(
+      /MCP_GATEWAY_RATE_LIMITS: expected entries like principal=60\/min/,
+    );
+    expect(loadError(['--public-url', 'gw.example.com']).message).toMatch(
+      /--public-url: expected the gateway's external base URL/,
+    );
+    expect(loadError([], { MCP_GATEWAY_TOOL_PINNING: 'maybe' }).message).toMatch(
+      /MCP_GATEWAY_TOOL_PINNING: expected one of off, quarantine, trust-first/,
+    );
   });
 });
 

@@ -29,6 +29,47 @@ export interface RuntimeConfig {
   upstreamTimeoutMs: number;
   /** `--allowed-origins`, `MCP_GATEWAY_ALLOWED_ORIGINS`: comma-separated browser origins allowed to call; default none. */
   allowedOrigins: string[];
+  /**
+   * `--auth`, `MCP_GATEWAY_AUTH`: the credential methods accepted, comma-separated from `token`, `jwt`, `basic`, or
+   * `none`. Default: `jwt,token` when a JWT secret or JWKS URL is configured, else `none` (single-user local mode:
+   * the gateway must then bind a loopback address).
+   */
+  auth?: AuthMethod[];
+  /** `--public-url`, `MCP_GATEWAY_PUBLIC_URL`: the gateway's external base URL (OAuth resource URLs, metadata). */
+  publicUrl?: string;
+  /** `--allow-unauthenticated`, `MCP_GATEWAY_ALLOW_UNAUTHENTICATED`: bind beyond loopback without auth (a proxy in front authenticates). */
+  allowUnauthenticated?: boolean;
+  /** `--mcp-scopes`, `MCP_GATEWAY_MCP_SCOPES`: scopes every MCP request's token needs (comma-separated); default none. */
+  mcpScopes?: string[];
+  /**
+   * `--rate-limits`, `MCP_GATEWAY_RATE_LIMITS`: token buckets for calls, e.g. `principal=60/min,tool=600/min`
+   * (scopes `principal`, `tool`, `virtual-server`; periods `s`, `min`, `h`); default none.
+   */
+  rateLimits?: RateLimitSetting[];
+  /** `--rate-limit-store`, `MCP_GATEWAY_RATE_LIMIT_STORE`: `memory` (per replica, default) or `database` (shared). */
+  rateLimitStore?: (typeof rateLimitStores)[number];
+  /**
+   * `--tool-pinning`, `MCP_GATEWAY_TOOL_PINNING`: `off` (default), `quarantine` (new and changed upstream tools wait
+   * for an admin's approval) or `trust-first` (new tools are approved on first sight; changes wait).
+   */
+  toolPinning?: (typeof toolPinningModes)[number];
+}
+
+/** Credential methods of `--auth`. */
+export const authMethods = ['token', 'jwt', 'basic'] as const;
+export type AuthMethod = (typeof authMethods)[number];
+
+/** Where rate-limit buckets live. */
+export const rateLimitStores = ['memory', 'database'] as const;
+
+/** Tool pinning modes. */
+export const toolPinningModes = ['off', 'quarantine', 'trust-first'] as const;
+
+/** One `--rate-limits` entry: `capacity` calls, refilled evenly over `periodSeconds`. */
+export interface RateLimitSetting {
+  scope: 'principal' | 'tool' | 'virtual-server';
+  capacity: number;
+  periodSeconds: number;
 }
 
 /** Where {@link loadRuntimeConfig} reads from; `argv` holds only the flags (no node, script or subcommand). */
@@ -51,6 +92,13 @@ const sources = {
   logFormat: { flag: 'log-format', env: 'MCP_GATEWAY_LOG_FORMAT' },
   upstreamTimeoutMs: { flag: 'upstream-timeout-ms', env: 'MCP_GATEWAY_UPSTREAM_TIMEOUT_MS' },
   allowedOrigins: { flag: 'allowed-origins', env: 'MCP_GATEWAY_ALLOWED_ORIGINS' },
+  auth: { flag: 'auth', env: 'MCP_GATEWAY_AUTH' },
+  publicUrl: { flag: 'public-url', env: 'MCP_GATEWAY_PUBLIC_URL' },
+  allowUnauthenticated: { flag: 'allow-unauthenticated', env: 'MCP_GATEWAY_ALLOW_UNAUTHENTICATED' },
+  mcpScopes: { flag: 'mcp-scopes', env: 'MCP_GATEWAY_MCP_SCOPES' },
+  rateLimits: { flag: 'rate-limits', env: 'MCP_GATEWAY_RATE_LIMITS' },
+  rateLimitStore: { flag: 'rate-limit-store', env: 'MCP_GATEWAY_RATE_LIMIT_STORE' },
+  toolPinning: { flag: 'tool-pinning', env: 'MCP_GATEWAY_TOOL_PINNING' },
 } as const satisfies Record<keyof RuntimeConfig, { flag: string; env: string }>;
 
 const settingNames = Object.keys(sources) as Array<keyof RuntimeConfig>;
@@ -140,6 +188,92 @@ const originListSchema = z.string().transform((value, context) => {
   return origins;
 });
 
+const authSchema = z.string().transform((value, context): AuthMethod[] | undefined => {
+  const items = value
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
+  if (items.length === 1 && items[0] === 'none') return [];
+  const methods: AuthMethod[] = [];
+  for (const item of items) {
+    if (!(authMethods as readonly string[]).includes(item)) {
+      context.addIssue({
+        code: 'custom',
+        message: `expected "none" or a comma-separated list of ${authMethods.join(', ')}, ${got(item)}`,
+      });
+      return z.NEVER;
+    }
+    if (!methods.includes(item as AuthMethod)) methods.push(item as AuthMethod);
+  }
+  return methods.length === 0 ? undefined : methods;
+});
+
+const publicUrlSchema = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (
+          (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === ''
+        );
+      } catch {
+        return false;
+      }
+    },
+    {
+      error: (issue) =>
+        `expected the gateway's external base URL such as https://gw.example.com, ${got(issue.input)}`,
+    },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const booleanSchema = z
+  .string()
+  .trim()
+  .refine((value) => /^(true|false|1|0|yes|no|on|off)$/i.test(value), {
+    error: (issue) => `expected true or false, ${got(issue.input)}`,
+  })
+  .transform((value) => /^(true|1|yes|on)$/i.test(value));
+
+const scopeListSchema = z.string().transform((value) =>
+  value
+    .split(/[\s,]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== ''),
+);
+
+const PERIODS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  h: 3600,
+  hour: 3600,
+};
+
+const rateLimitsSchema = z.string().transform((value, context) => {
+  const settings: RateLimitSetting[] = [];
+  for (const item of value.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const match = /^(principal|tool|virtual-server)\s*=\s*(\d+)\s*\/\s*([a-z]+)$/i.exec(item);
+    const periodSeconds = match ? PERIODS[match[3]!.toLowerCase()] : undefined;
+    const capacity = match ? Number(match[2]) : 0;
+    if (!match || periodSeconds === undefined || capacity < 1) {
+      context.addIssue({
+        code: 'custom',
+        message: `expected entries like principal=60/min, tool=10/s or virtual-server=1000/h, ${got(item)}`,
+      });
+      return z.NEVER;
+    }
+    settings.push({ scope: match[1]!.toLowerCase() as RateLimitSetting['scope'], capacity, periodSeconds });
+  }
+  return settings;
+});
+
 function runtimeConfigSchema(cwd: string): z.ZodType<RuntimeConfig, RawConfig> {
   return z.strictObject({
     port: wholeNumber(0, 65_535).prefault('4444'),
@@ -151,6 +285,13 @@ function runtimeConfigSchema(cwd: string): z.ZodType<RuntimeConfig, RawConfig> {
     logFormat: oneOf(logFormats).prefault('json'),
     upstreamTimeoutMs: wholeNumber(100, 600_000).prefault('30000'),
     allowedOrigins: originListSchema.prefault(''),
+    auth: authSchema.optional(),
+    publicUrl: publicUrlSchema.optional(),
+    allowUnauthenticated: booleanSchema.prefault('false'),
+    mcpScopes: scopeListSchema.prefault(''),
+    rateLimits: rateLimitsSchema.prefault(''),
+    rateLimitStore: oneOf(rateLimitStores).prefault('memory'),
+    toolPinning: oneOf(toolPinningModes).prefault('off'),
   });
 }
 

@@ -1,3 +1,4 @@
+import { RATE_LIMITED_RPC_CODE } from '@mcp-gateway/auth';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import {
@@ -10,7 +11,9 @@ import {
 import { GatewayError, RpcError, toPublicName, type Router } from '@mcp-gateway/core';
 import type { GatewayStore, ToolRecord, ToolStore } from '@mcp-gateway/registry';
 import { formatZodIssues } from '../config/index.ts';
+import type { RestAccess } from '../auth/request-access.ts';
 import { effectiveNamespace, type UpstreamManager } from '../upstreams/upstream-manager.ts';
+import { createEntityGuard } from './entity-access.ts';
 import { restError } from './rest-error.ts';
 
 /** Options of {@link createAdminActions}. */
@@ -20,6 +23,8 @@ export interface AdminActionsOptions {
   gateways: GatewayStore;
   tools: ToolStore;
   publish: (change: { kind: 'tool' | 'gateway' | 'config'; id: string; version: number }) => Promise<void>;
+  /** With it, refreshing a gateway or invoking a tool the caller may not see is 404, like an unknown id. */
+  access?: RestAccess;
 }
 
 const invokeSchema = z.strictObject({ arguments: z.record(z.string(), z.unknown()).optional() });
@@ -78,10 +83,12 @@ export function adapterToolInput(definition: ToolDefinition, tags: string[] = []
  */
 export function createAdminActions(options: AdminActionsOptions): Hono {
   const app = new Hono();
+  const gatewayGuard = createEntityGuard(options.access, 'gateway');
+  const toolGuard = createEntityGuard(options.access, 'tool');
 
   app.post('/gateways/:id/refresh', async (c) => {
     const id = c.req.param('id');
-    const record = await options.gateways.get(id);
+    const record = await options.gateways.get(id, { visibleTo: gatewayGuard.filter(c.req.raw) });
     if (!record) throw new GatewayError('not-found', `no gateway with id "${id}"`);
     await options.manager.refresh(id);
     await options.publish({ kind: 'gateway', id, version: record.version });
@@ -99,7 +106,7 @@ export function createAdminActions(options: AdminActionsOptions): Hono {
         details: formatted.details,
       });
     }
-    const tool = await options.tools.get(id);
+    const tool = await options.tools.get(id, { visibleTo: toolGuard.filter(c.req.raw) });
     if (!tool) throw new GatewayError('not-found', `no tool with id "${id}"`);
     const name = await publicNameOf(tool, options.gateways);
     try {
@@ -109,6 +116,11 @@ export function createAdminActions(options: AdminActionsOptions): Hono {
       });
       return c.json(result);
     } catch (error) {
+      if (error instanceof RpcError && error.code === RATE_LIMITED_RPC_CODE) {
+        const retryAfterMs = (error.data as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 1000;
+        c.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+        return restError(c, 429, { code: 'rate-limited', message: error.message, details: { retryAfterMs } });
+      }
       if (error instanceof RpcError) {
         return restError(c, 422, {
           code: 'tool-call-failed',

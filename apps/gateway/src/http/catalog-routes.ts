@@ -12,8 +12,12 @@ import {
   silentLogger,
   type Logger,
 } from '@mcp-gateway/core';
+import { effectiveOwnership } from '@mcp-gateway/registry';
 import type {
+  GatewayStore,
+  GetOptions,
   ListOptions,
+  Ownership,
   Page,
   PromptRecord,
   PromptStore,
@@ -24,7 +28,10 @@ import type {
   ToolStore,
   WriteOptions,
 } from '@mcp-gateway/registry';
+import type { RestAccess } from '../auth/request-access.ts';
 import { formatZodIssues } from '../config/index.ts';
+import { ownershipInputFields, ownershipPatchFields } from '../config/ownership-input.ts';
+import { createEntityGuard, type EntityGuard, type OwnershipBody } from './entity-access.ts';
 import { ifMatchVersion, isNotModified, setEtag, withVersionCheck } from './http-caching.ts';
 import { restError } from './rest-error.ts';
 
@@ -115,6 +122,7 @@ export const toolPatchSchema = z.strictObject({
   descriptionOverride: descriptionOverrideSchema.nullable().optional(),
   annotationsOverride: annotationsSchema.nullable().optional(),
   tags: tagsSchema.optional(),
+  ...ownershipPatchFields,
 });
 
 const jsonObjectSchema = z.record(z.string(), z.unknown());
@@ -129,6 +137,7 @@ export const toolCreateSchema = z.looseObject({
     .optional()
     .describe('A JSON Schema (2020-12 unless `$schema` says draft-07 or 2019-09) with `"type": "object"`.'),
   outputSchema: jsonObjectSchema.optional().describe('A JSON Schema of the structured result.'),
+  ...ownershipInputFields,
 });
 
 /** A template argument: the placeholder name and how its value is read. */
@@ -187,6 +196,7 @@ export const promptCreateSchema = z.strictObject({
   description: z.string({ error: 'description must be a string' }).max(10_000).optional(),
   template: promptTemplateSchema,
   tags: tagsSchema.optional(),
+  ...ownershipInputFields,
 });
 
 /** Body of `PATCH /v1/prompts/:id`; `template` only for local prompts. */
@@ -196,6 +206,7 @@ export const promptPatchSchema = z.strictObject({
   descriptionOverride: descriptionOverrideSchema.nullable().optional(),
   tags: tagsSchema.optional(),
   template: promptTemplateSchema.optional(),
+  ...ownershipPatchFields,
 });
 
 const mimeTypeSchema = z
@@ -219,6 +230,7 @@ export const resourceCreateSchema = z
     text: z.string({ error: 'text must be a string' }).optional(),
     blob: base64Schema.optional(),
     tags: tagsSchema.optional(),
+    ...ownershipInputFields,
   })
   .superRefine((resource, context) => {
     if ((resource.text === undefined) === (resource.blob === undefined)) {
@@ -243,6 +255,7 @@ export const resourcePatchSchema = z.strictObject({
   enabled: enabledSchema.optional(),
   tags: tagsSchema.optional(),
   localContent: localContentSchema.optional(),
+  ...ownershipPatchFields,
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -396,15 +409,23 @@ export interface CatalogRoutesOptions {
    */
   describeTool?: (record: ToolRecord) => object;
   /**
-   * Creates an adapter tool from a validated `POST /v1/tools` body (`integration` checked, JSON Schemas compiled).
-   * Without it, that POST answers 422 "integration … is not available yet".
+   * Creates an adapter tool from a validated `POST /v1/tools` body (`integration` checked, JSON Schemas compiled;
+   * `owner`, `team` and `visibility` taken out) with the ownership to store (`tools.create({ ...input,
+   * ...ownership })`). Without it, that POST answers 422 "integration … is not available yet".
    */
-  createTool?: (body: ToolCreateBody) => Promise<ToolRecord>;
+  createTool?: (body: ToolCreateBody, ownership: Partial<Ownership>) => Promise<ToolRecord>;
+  /**
+   * Who calls and the policy. With it, lists and reads show only what the caller may see (anything else is 404, like
+   * an unknown id), creates are owned by the caller, and changes need `Policy.canAdmin`. Without it, no checks.
+   */
+  access?: RestAccess;
+  /** Required with `access`: discovered items are judged by their gateway's ownership (see `effectiveOwnership`). */
+  gateways?: GatewayStore;
   /** Default: silent. */
   logger?: Logger;
 }
 
-/** A `POST /v1/tools` body after validation. */
+/** A `POST /v1/tools` body after validation (`createTool` gets it without the ownership fields). */
 export type ToolCreateBody = z.output<typeof toolCreateSchema>;
 
 /** The three catalog sub-apps; mount each with `app.route('/v1/tools', routes.tools)` and so on. */
@@ -432,17 +453,20 @@ function presentTool(record: ToolRecord): object {
 
 type Issues = Array<{ path: string; message: string }>;
 
-interface CatalogRecord {
+interface CatalogRecord extends Ownership {
   id: string;
   version: number;
   gatewayId?: string;
 }
 
-interface KindSpec<R extends CatalogRecord, P> {
+interface KindSpec<R extends CatalogRecord, P extends OwnershipBody> {
   kind: CatalogChange['kind'];
+  guard: EntityGuard;
+  /** The ownership that decides who may change a record (a discovered item's gateway's, see `effectiveOwnership`). */
+  ownershipOf: (record: R) => Promise<Ownership>;
   store: {
     list(options: ListOptions): Promise<Page<R>>;
-    get(id: string): Promise<R | undefined>;
+    get(id: string, options?: GetOptions): Promise<R | undefined>;
     update(id: string, patch: P, options: WriteOptions): Promise<R | undefined>;
     remove(id: string, options: WriteOptions): Promise<boolean>;
   };
@@ -470,7 +494,17 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
   }
   if (typeof options.publish !== 'function')
     throw new TypeError('createCatalogRoutes: `publish` must be a function');
+  if (options.access !== undefined && typeof options.gateways?.get !== 'function') {
+    throw new TypeError('createCatalogRoutes: `gateways` (a gateway store) is required with `access`');
+  }
   const logger = options.logger ?? silentLogger;
+  const ownershipOf = async (record: CatalogRecord): Promise<Ownership> => {
+    if (record.gatewayId === undefined || options.gateways === undefined) return record;
+    return effectiveOwnership(record, await options.gateways.get(record.gatewayId));
+  };
+  const toolGuard = createEntityGuard(options.access, 'tool');
+  const promptGuard = createEntityGuard(options.access, 'prompt');
+  const resourceGuard = createEntityGuard(options.access, 'resource');
   const announce = async (change: CatalogChange) => {
     try {
       await options.publish(change);
@@ -482,6 +516,8 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
   const toolRoutes = createKindRoutes<ToolRecord, z.output<typeof toolPatchSchema>>(
     {
       kind: 'tool',
+      guard: toolGuard,
+      ownershipOf,
       store: tools,
       patchSchema: toolPatchSchema,
       nameOf: (record) => record.originalName,
@@ -515,7 +551,9 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
             details: [{ path: 'integration', message: 'is not available yet' }],
           });
         }
-        const record = await options.createTool(parsed.data);
+        const { owner, team, visibility, ...definition } = parsed.data;
+        const ownership = toolGuard.ownershipForCreate(c.req.raw, { owner, team, visibility });
+        const record = await options.createTool(definition, ownership);
         await announce({ kind: 'tool', id: record.id, version: record.version });
         return created(c, record, {
           collection: 'tools',
@@ -529,6 +567,8 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
   const promptRoutes = createKindRoutes<PromptRecord, z.output<typeof promptPatchSchema>>(
     {
       kind: 'prompt',
+      guard: promptGuard,
+      ownershipOf,
       store: prompts,
       patchSchema: promptPatchSchema,
       patchIssues: (patch) => (patch.template === undefined ? [] : templatePlaceholderIssues(patch.template)),
@@ -540,11 +580,13 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
         const { name, description, template, tags } = parsed.data;
         const issues = templatePlaceholderIssues(template);
         if (issues.length > 0) return unprocessable(c, issues);
+        const ownership = promptGuard.ownershipForCreate(c.req.raw, parsed.data);
         // The store derives definition.arguments from the template (templateArguments), so clients list them.
         const record = await prompts.create({
           definition: { name, ...(description === undefined ? {} : { description }) },
           template,
           tags,
+          ...ownership,
         });
         await announce({ kind: 'prompt', id: record.id, version: record.version });
         return created(c, record, { collection: 'prompts', body: record });
@@ -556,6 +598,8 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
   const resourceRoutes = createKindRoutes<ResourceRecord, z.output<typeof resourcePatchSchema>>(
     {
       kind: 'resource',
+      guard: resourceGuard,
+      ownershipOf,
       store: resources,
       patchSchema: resourcePatchSchema,
       nameOf: (record) => record.uri,
@@ -566,6 +610,7 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
         const parsed = resourceCreateSchema.safeParse(body);
         if (!parsed.success) return invalidBody(c, parsed.error);
         const { uri, name, description, mimeType, text, blob, tags } = parsed.data;
+        const ownership = resourceGuard.ownershipForCreate(c.req.raw, parsed.data);
         const record = await resources.create({
           definition: {
             uri,
@@ -578,6 +623,7 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
               ? { blob, mimeType: mimeType ?? 'application/octet-stream' }
               : { text: text ?? '', ...(mimeType === undefined ? {} : { mimeType }) },
           tags,
+          ...ownership,
         });
         await announce({ kind: 'resource', id: record.id, version: record.version });
         return created(c, record, { collection: 'resources', body: record });
@@ -589,7 +635,7 @@ export function createCatalogRoutes(options: CatalogRoutesOptions): CatalogRoute
   return { tools: toolRoutes, prompts: promptRoutes, resources: resourceRoutes };
 }
 
-function createKindRoutes<R extends CatalogRecord, P>(
+function createKindRoutes<R extends CatalogRecord, P extends OwnershipBody>(
   spec: KindSpec<R, P>,
   announce: (change: CatalogChange) => Promise<void>,
 ): Hono {
@@ -609,6 +655,7 @@ function createKindRoutes<R extends CatalogRecord, P>(
       search: q,
       cursor,
       limit,
+      visibleTo: spec.guard.filter(c.req.raw),
     });
     const present = spec.presentInList ?? spec.present;
     return c.json({ items: page.items.map((record) => present(record)), nextCursor: page.nextCursor });
@@ -620,8 +667,12 @@ function createKindRoutes<R extends CatalogRecord, P>(
     return spec.create(c, body.value);
   });
 
+  /** The record, or 404 when there is none or the caller may not see it (the two look the same). */
+  const visible = async (request: Request, id: string): Promise<R> =>
+    (await spec.store.get(id, { visibleTo: spec.guard.filter(request) })) ?? notFound(id);
+
   app.get('/:id', async (c) => {
-    const record = (await spec.store.get(c.req.param('id'))) ?? notFound(c.req.param('id'));
+    const record = await visible(c.req.raw, c.req.param('id'));
     setEtag(c, record);
     if (isNotModified(c, record)) return c.body(null, 304);
     return c.json(spec.present(record));
@@ -636,6 +687,13 @@ function createKindRoutes<R extends CatalogRecord, P>(
     if (!patch.success) return invalidBody(c, patch.error);
     const issues = spec.patchIssues?.(patch.data) ?? [];
     if (issues.length > 0) return unprocessable(c, issues);
+    if (spec.guard.active) {
+      const current = await visible(c.req.raw, id);
+      spec.guard.authorize(c.req.raw, 'update', {
+        current: await spec.ownershipOf(current),
+        change: patch.data,
+      });
+    }
     const updated =
       (await withVersionCheck(spec.kind, () => spec.store.update(id, patch.data, { ifVersion }))) ??
       notFound(id);
@@ -647,7 +705,8 @@ function createKindRoutes<R extends CatalogRecord, P>(
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
     const ifVersion = ifMatchVersion(c, { id });
-    const record = (await spec.store.get(id)) ?? notFound(id);
+    const record = await visible(c.req.raw, id);
+    spec.guard.authorize(c.req.raw, 'delete', { current: await spec.ownershipOf(record) });
     if (record.gatewayId !== undefined) {
       throw new GatewayError(
         'conflict',

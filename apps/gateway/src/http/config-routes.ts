@@ -6,6 +6,7 @@ import {
   RegistryError,
   type RegistryDatabase,
   type RegistryDocument,
+  type SecretCodec,
 } from '@mcp-gateway/registry';
 import type { Kysely } from 'kysely';
 import { MASK } from './gateways-routes.ts';
@@ -16,12 +17,17 @@ export interface ConfigRoutesOptions {
   db: Kysely<RegistryDatabase>;
   /** Tells every replica the whole registry may have changed. */
   publish: (change: { kind: 'config'; id: string; version: number }) => Promise<void>;
+  /** The registry's secret codec (see `registrySecretsFromEnv`); without it secrets are read and written as stored. */
+  secrets?: SecretCodec;
 }
 
 type Secrets = Record<string, string>;
 
-/** Header and env values of gateways are credentials: shown masked, and a masked value sent back keeps the stored one. */
-function maskDocument(document: RegistryDocument): RegistryDocument {
+/**
+ * Header and env values of gateways and adapter tool settings are credentials: shown masked, and a masked value sent
+ * back keeps the stored one (see {@link unmaskDocument}).
+ */
+export function maskDocument(document: RegistryDocument): RegistryDocument {
   const mask = (values: Secrets | undefined) =>
     values && Object.fromEntries(Object.keys(values).map((key) => [key, MASK]));
   return {
@@ -33,7 +39,8 @@ function maskDocument(document: RegistryDocument): RegistryDocument {
   };
 }
 
-function unmaskDocument(sent: RegistryDocument, stored: RegistryDocument): RegistryDocument {
+/** `sent` with every masked value replaced by the one in `stored` (an export with secrets in plain). */
+export function unmaskDocument(sent: RegistryDocument, stored: RegistryDocument): RegistryDocument {
   const storedByName = new Map(stored.gateways.map((g) => [g.name, g]));
   const keep = (values: Secrets | undefined, previous: Secrets | undefined) =>
     values &&
@@ -68,7 +75,7 @@ export function createConfigRoutes(options: ConfigRoutesOptions): Hono {
   const app = new Hono();
 
   app.get('/', async (c) => {
-    const document = maskDocument(await exportRegistry(options.db));
+    const document = maskDocument(await exportRegistry(options.db, { secrets: options.secrets }));
     const wantsYaml = c.req.query('format') === 'yaml' || /yaml/.test(c.req.header('accept') ?? '');
     if (wantsYaml)
       return c.body(stringifyYaml(document), 200, { 'content-type': 'application/yaml; charset=utf-8' });
@@ -96,11 +103,12 @@ export function createConfigRoutes(options: ConfigRoutesOptions): Hono {
         message: 'the body must be a registry document (an object)',
       });
     }
-    const stored = await exportRegistry(options.db);
+    const stored = await exportRegistry(options.db, { secrets: options.secrets });
     try {
       const result = await importRegistry(options.db, unmaskDocument(sent as RegistryDocument, stored), {
         mode,
         actor: 'api',
+        secrets: options.secrets,
       });
       await options.publish({ kind: 'config', id: 'api', version: Date.now() });
       return c.json(result);

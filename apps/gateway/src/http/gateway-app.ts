@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import { checkHostAndOrigin, type Logger, type Router } from '@mcp-gateway/core';
-import type { GatewayStore, RegistryDatabase } from '@mcp-gateway/registry';
+import type { GatewayStore, RegistryDatabase, SecretCodec } from '@mcp-gateway/registry';
+import { runWithInboundHeaders } from '../upstreams/inbound-headers.ts';
 import type { AuditLog, CallStats, Metrics } from '@mcp-gateway/observability';
 import type { SseHandler } from '@mcp-gateway/transport-sse';
 import type { StreamableHttpHandler } from '@mcp-gateway/transport-streamable-http';
@@ -26,6 +27,15 @@ import { createApiDocsRoutes } from './docs-page.ts';
 import { createServersRoutes, createTagsRoutes } from './servers-routes.ts';
 import { createGatewaysRoutes } from './gateways-routes.ts';
 import { renderRestError, restError } from './rest-error.ts';
+import { anonymousPrincipal, currentAuthContext, type PinnedUpstream } from '@mcp-gateway/auth';
+import { createAuthMiddleware } from '../auth/auth-middleware.ts';
+import { createAuthzRoutes } from '../auth/authz-routes.ts';
+import type { GatewayAuth } from '../auth/gateway-auth.ts';
+import { createOAuthMetadataRoutes } from '../auth/oauth-metadata-routes.ts';
+import { requestPrincipal, type RestAccess } from '../auth/request-access.ts';
+import { createToolPinRoutes } from '../auth/tool-pin-routes.ts';
+import { createTokensRoutes } from './tokens-routes.ts';
+import { createUsersRoutes } from './users-routes.ts';
 
 /** What the HTTP app is composed of. Every part is a library object; this file only wires routes. */
 export interface GatewayAppOptions {
@@ -48,7 +58,18 @@ export interface GatewayAppOptions {
   allowedOrigins: readonly string[];
   /** Largest REST request body [1 MiB]. */
   maxRestBodyBytes?: number;
+  /** Authentication, authorization, rate limits and tool pins. */
+  auth: GatewayAuth;
+  /** The gateway's external base URL. */
+  baseUrl: () => string;
+  /** Upstreams under tool pinning, by gateway id. */
+  pinned: () => ReadonlyMap<string, { name: string; upstream: PinnedUpstream }>;
+  /** Seals and opens upstream secrets stored in the registry. */
+  secrets?: SecretCodec;
 }
+
+/** Who a request with no recorded principal is treated as: nobody in particular (fail closed). */
+const NOBODY = anonymousPrincipal();
 
 type Env = { Variables: { requestId: string; logger: Logger } };
 
@@ -72,6 +93,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       {
         method: c.req.method,
         path: c.req.path,
+        principal: requestPrincipal(c.req.raw)?.id,
         status: c.res.status,
         sessionId: c.req.header('mcp-session-id'),
         durationMs: Math.round((performance.now() - started) * 100) / 100,
@@ -87,6 +109,22 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     if (refused) return refused;
     await next();
   });
+
+  // Who is calling, before any body is read; see auth-middleware.ts for what is checked where.
+  const auth = options.auth;
+  app.use(
+    createAuthMiddleware({
+      auth,
+      baseUrl: options.baseUrl,
+      virtualServer: (id) => options.catalog.server(id),
+      // Inbound headers travel with the request so an upstream's header allowlist can pick from them.
+      aroundMcp: (request, next) => runWithInboundHeaders(request.headers, next),
+    }),
+  );
+  const access: RestAccess = {
+    principal: (request) => requestPrincipal(request) ?? NOBODY,
+    policy: auth.policy,
+  };
 
   app.use(
     '/v1/*',
@@ -158,9 +196,10 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     );
   });
 
-  // Every admin write publishes a change; each is also an audit entry (actors arrive with authentication).
+  // Every admin write publishes a change; each is also an audit entry naming who made it.
   const publish = (change: Parameters<CatalogState['publish']>[0]) => {
     options.audit.recordChange({
+      actor: currentAuthContext()?.principal.id,
       entityType: change.kind,
       entityId: change.id,
       action: change.kind === 'config' ? 'import' : 'update',
@@ -172,15 +211,17 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     '/v1/audit',
     createAuditRoutes({ store: options.auditStore, flush: () => options.audit.flush() }),
   );
-  app.route('/v1/config', createConfigRoutes({ db, publish }));
-  const tools = createToolStore({ db });
+  app.route('/v1/config', createConfigRoutes({ db, secrets: options.secrets, publish }));
+  const tools = createToolStore({ db, secrets: options.secrets });
   const catalogRoutes = createCatalogRoutes({
     tools,
     prompts: createPromptStore({ db }),
     resources: createResourceStore({ db }),
     publish,
     logger,
-    createTool: async (body) => {
+    access,
+    gateways: store,
+    createTool: async (body, ownership) => {
       const parsed = parseToolDefinition(body);
       if (!parsed.ok) {
         const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -190,11 +231,14 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
           { details },
         );
       }
-      return tools.create(adapterToolInput(parsed.definition, (body as { tags?: string[] }).tags ?? []));
+      return tools.create({
+        ...adapterToolInput(parsed.definition, (body as { tags?: string[] }).tags ?? []),
+        ...ownership,
+      });
     },
   });
   // Admin actions first, so /v1/tools/:id/invoke is not taken by a tool id route.
-  app.route('/v1', createAdminActions({ router, manager, gateways: store, tools, publish }));
+  app.route('/v1', createAdminActions({ router, manager, gateways: store, tools, publish, access }));
   app.route('/v1/tools', catalogRoutes.tools);
   app.route('/v1/prompts', catalogRoutes.prompts);
   app.route('/v1/resources', catalogRoutes.resources);
@@ -204,6 +248,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       servers: createVirtualServerStore({ db }),
       publish,
       logger,
+      access,
       endpointsOf: (id) => ({
         mcp: `/servers/${id}/mcp`,
         sse: `/servers/${id}/sse`,
@@ -214,6 +259,35 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.route('/v1/tags', createTagsRoutes({ db }));
   app.route('/', createApiDocsRoutes({ title: 'MCP Gateway', version: '0.1.0' }));
   app.route(
+    '/',
+    createOAuthMetadataRoutes({
+      baseUrl: options.baseUrl,
+      authorizationServers: auth.authorizationServers,
+      mcpScopes: auth.mcpScopes,
+      hasVirtualServer: (id) => options.catalog.server(id) !== undefined,
+    }),
+  );
+  app.route('/v1/authz', createAuthzRoutes({ policy: auth.policy, users: auth.users, access }));
+  app.route('/v1/tokens', createTokensRoutes({ tokens: auth.tokens, access, audit: options.audit }));
+  app.route('/v1/users', createUsersRoutes({ users: auth.users, access, audit: options.audit }));
+  if (auth.pins) {
+    const pinRoutes = createToolPinRoutes({
+      pins: auth.pins,
+      upstreams: options.pinned,
+      access,
+      onApproved: (entry) =>
+        options.audit.recordChange({
+          actor: entry.approvedBy,
+          entityType: 'tool-pin',
+          entityId: `${entry.gatewayId}:${entry.toolName}`,
+          action: 'update',
+          after: { approvedHash: entry.hash },
+        }),
+    });
+    app.route('/v1/tool-pins', pinRoutes.pins);
+    app.route('/v1/tools', pinRoutes.approve);
+  }
+  app.route(
     '/v1/gateways',
     createGatewaysRoutes({
       store,
@@ -221,6 +295,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       stats: options.stats,
       publish: (change) => options.catalog.publish(change),
       audit: options.audit,
+      access,
     }),
   );
 

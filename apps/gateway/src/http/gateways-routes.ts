@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { GatewayError } from '@mcp-gateway/core';
 import type { AuditLog, CallStats } from '@mcp-gateway/observability';
-import type { GatewayRecord, GatewayStore } from '@mcp-gateway/registry';
+import type { GatewayRecord, GatewayStore, VisibilityFilter } from '@mcp-gateway/registry';
+import type { RestAccess } from '../auth/request-access.ts';
 import {
   applyGatewayPatch,
   formatZodIssues,
@@ -10,6 +11,7 @@ import {
   type GatewayInput,
 } from '../config/index.ts';
 import { effectiveNamespace, type UpstreamManager } from '../upstreams/upstream-manager.ts';
+import { createEntityGuard } from './entity-access.ts';
 import { restError } from './rest-error.ts';
 
 /** Options of {@link createGatewaysRoutes}. */
@@ -21,6 +23,11 @@ export interface GatewaysRoutesOptions {
   publish?: (change: { kind: 'gateway'; id: string; version: number }) => Promise<void>;
   /** Records who changed what, with the entity before and after (secrets redacted by the audit log). */
   audit?: AuditLog;
+  /**
+   * Who calls and the policy. With it, lists and reads show only gateways the caller may see (others are 404, like
+   * an unknown id), new gateways are owned by the caller, and changes need `Policy.canAdmin`. Without it, no checks.
+   */
+  access?: RestAccess;
 }
 
 /** What the API shows instead of a header or env value; sent back unchanged, it keeps the stored value. */
@@ -32,6 +39,16 @@ function unmask(sent: Record<string, string> | null | undefined, stored: Record<
   return Object.fromEntries(
     Object.entries(sent).map(([key, value]) => [key, value === MASK ? (stored[key] ?? value) : value]),
   );
+}
+
+/**
+ * The record as the audit log keeps it: header and env values masked. The audit log redacts by field name, which a
+ * header such as `X-Upstream-Key` does not match.
+ */
+function withoutSecrets(record: GatewayRecord): GatewayRecord {
+  const mask = (values: Record<string, string>) =>
+    Object.fromEntries(Object.keys(values).map((key) => [key, MASK]));
+  return { ...record, headers: mask(record.headers), env: mask(record.env) };
 }
 
 /** Header and env values can hold credentials: the API shows the keys, never the values. */
@@ -48,11 +65,15 @@ function present(record: GatewayRecord, manager: UpstreamManager, stats?: CallSt
     cwd: record.cwd,
     url: record.url,
     headers: mask(record.headers),
+    passthroughHeaders: record.passthroughHeaders,
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
     protocolEra: record.protocolEra,
     tags: record.tags,
+    owner: record.owner,
+    team: record.team,
+    visibility: record.visibility,
     version: record.version,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
@@ -71,11 +92,15 @@ function toInput(record: GatewayRecord): GatewayInput {
     cwd: record.cwd,
     url: record.url,
     headers: record.headers,
+    passthroughHeaders: record.passthroughHeaders,
     namespace: record.namespace,
     enabled: record.enabled,
     timeoutMs: record.timeoutMs,
     protocolEra: record.protocolEra,
     tags: record.tags,
+    owner: record.owner,
+    team: record.team,
+    visibility: record.visibility,
   };
 }
 
@@ -83,7 +108,7 @@ function toInput(record: GatewayRecord): GatewayInput {
 async function assertNamespaceFree(
   store: GatewayStore,
   candidate: Pick<GatewayRecord, 'name' | 'namespace'>,
-  selfId?: string,
+  { selfId, visibleTo }: { selfId?: string; visibleTo?: VisibilityFilter } = {},
 ) {
   const namespace = effectiveNamespace(candidate);
   if (namespace === '') return;
@@ -91,6 +116,12 @@ async function assertNamespaceFree(
     (other) => other.id !== selfId && effectiveNamespace(other) === namespace,
   );
   if (clash) {
+    // A gateway the caller may not see is not named.
+    if (visibleTo !== undefined && !(await store.get(clash.id, { visibleTo }))) {
+      throw new GatewayError('conflict', `namespace "${namespace}" is already used by another gateway`, {
+        details: { field: 'namespace' },
+      });
+    }
     throw new GatewayError(
       'conflict',
       `namespace "${namespace}" is already used by gateway "${clash.name}"`,
@@ -112,10 +143,11 @@ async function readJson(request: Request): Promise<{ ok: true; value: unknown } 
 /** `/v1/gateways`: register, list, read, change and remove upstream MCP servers. */
 export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
   const { store, manager } = options;
+  const guard = createEntityGuard(options.access, 'gateway');
   const app = new Hono();
 
   app.get('/', async (c) => {
-    const records = await store.list();
+    const records = await store.list({ visibleTo: guard.filter(c.req.raw) });
     return c.json({ items: records.map((record) => present(record, manager, options.stats)) });
   });
 
@@ -132,14 +164,15 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
         details: formatted.details,
       });
     }
-    await assertNamespaceFree(store, parsed.data);
-    const record = await store.create(parsed.data);
+    const ownership = guard.ownershipForCreate(c.req.raw, parsed.data);
+    await assertNamespaceFree(store, parsed.data, { visibleTo: guard.filter(c.req.raw) });
+    const record = await store.create({ ...parsed.data, ...ownership });
     manager.upsert(record);
     options.audit?.recordChange({
       entityType: 'gateway',
       entityId: record.id,
       action: 'create',
-      after: record,
+      after: withoutSecrets(record),
     });
     await options.publish?.({ kind: 'gateway', id: record.id, version: record.version });
     c.header('location', `/v1/gateways/${record.id}`);
@@ -147,7 +180,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
   });
 
   app.get('/:id', async (c) => {
-    const record = await store.get(c.req.param('id'));
+    const record = await store.get(c.req.param('id'), { visibleTo: guard.filter(c.req.raw) });
     if (!record) return notFound(c.req.param('id'));
     return c.json(present(record, manager, options.stats));
   });
@@ -166,8 +199,9 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
         details: formatted.details,
       });
     }
-    const current = await store.get(id);
+    const current = await store.get(id, { visibleTo: guard.filter(c.req.raw) });
     if (!current) return notFound(id);
+    guard.authorize(c.req.raw, 'update', { current, change: patch.data });
     const merged = applyGatewayPatch(toInput(current), {
       ...patch.data,
       headers: unmask(patch.data.headers, current.headers),
@@ -182,7 +216,7 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
       });
     }
     const next = merged.data;
-    await assertNamespaceFree(store, next, id);
+    await assertNamespaceFree(store, next, { selfId: id, visibleTo: guard.filter(c.req.raw) });
     // Fields the merge dropped (switching transport clears command or url) are cleared in the row too.
     const updated = await store.update(id, {
       ...next,
@@ -192,6 +226,9 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
       namespace: next.namespace ?? null,
       timeoutMs: next.timeoutMs ?? null,
       protocolEra: next.protocolEra ?? null,
+      owner: next.owner ?? null,
+      team: next.team ?? null,
+      visibility: next.visibility ?? 'public',
     });
     if (!updated) return notFound(id);
     manager.upsert(updated);
@@ -199,8 +236,8 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
       entityType: 'gateway',
       entityId: id,
       action: 'update',
-      before: current,
-      after: updated,
+      before: withoutSecrets(current),
+      after: withoutSecrets(updated),
     });
     await options.publish?.({ kind: 'gateway', id: updated.id, version: updated.version });
     return c.json(present(updated, manager, options.stats));
@@ -208,10 +245,17 @@ export function createGatewaysRoutes(options: GatewaysRoutesOptions): Hono {
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    const before = await store.get(id);
+    const before = await store.get(id, { visibleTo: guard.filter(c.req.raw) });
+    if (!before) return notFound(id);
+    guard.authorize(c.req.raw, 'delete', { current: before });
     const removed = await store.remove(id);
     if (!removed) return notFound(id);
-    options.audit?.recordChange({ entityType: 'gateway', entityId: id, action: 'delete', before });
+    options.audit?.recordChange({
+      entityType: 'gateway',
+      entityId: id,
+      action: 'delete',
+      before: withoutSecrets(before),
+    });
     await manager.remove(id);
     await options.publish?.({ kind: 'gateway', id, version: 0 });
     return c.body(null, 204);

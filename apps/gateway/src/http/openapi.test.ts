@@ -22,6 +22,11 @@ const expectedOperations: Array<[string, HttpMethod[]]> = [
   ['/v1/stats', ['get']],
   ['/health', ['get']],
   ['/ready', ['get']],
+  ['/v1/tokens', ['get', 'post']],
+  ['/v1/tokens/{id}', ['get', 'delete']],
+  ['/v1/users', ['get', 'post']],
+  ['/v1/users/me', ['get']],
+  ['/v1/users/{id}', ['get', 'patch', 'delete']],
 ];
 
 /** Every `$ref` string anywhere in `value`. */
@@ -90,6 +95,11 @@ describe('OpenAPI document and docs page', () => {
     });
     expect(schemas.GatewayInput).toMatchObject({ required: ['name', 'transport'] });
     expect(schemas.VirtualServerCreate).toMatchObject({ required: ['name'] });
+    expect(schemas.TokenCreate).toMatchObject({ required: ['name'], additionalProperties: false });
+    expect(schemas.UserCreate).toMatchObject({
+      required: ['username', 'password'],
+      properties: { password: { type: 'string', minLength: 12 } },
+    });
     const createPrompt = document.paths['/v1/prompts']?.post;
     expect(createPrompt?.requestBody?.content['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/PromptCreate',
@@ -128,6 +138,35 @@ describe('OpenAPI document and docs page', () => {
     const ajv = new Ajv2020({ strict: false });
     for (const [name, schema] of Object.entries(schemas)) {
       expect(ajv.validateSchema(schema), `${name}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
+    }
+  });
+
+  it('documents owner, team and visibility on every entity, in requests and responses', () => {
+    const { schemas } = buildOpenApiDocument({ title: 'MCP Gateway', version: '0.1.0' }).components;
+    const visibility = { type: 'string', enum: ['private', 'team', 'public'] };
+    for (const name of ['Gateway', 'Tool', 'Prompt', 'Resource', 'VirtualServer']) {
+      expect(schemas[name], name).toMatchObject({
+        properties: { owner: { type: 'string' }, team: { type: 'string' }, visibility },
+      });
+    }
+    for (const name of [
+      'GatewayInput',
+      'ToolCreate',
+      'PromptCreate',
+      'ResourceCreate',
+      'VirtualServerCreate',
+    ]) {
+      expect(schemas[name], name).toMatchObject({
+        properties: { owner: { type: 'string', maxLength: 200 }, team: { type: 'string' }, visibility },
+      });
+    }
+    for (const name of ['GatewayPatch', 'ToolPatch', 'PromptPatch', 'ResourcePatch', 'VirtualServerPatch']) {
+      expect(schemas[name], name).toMatchObject({
+        properties: { owner: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+      });
+      expect(JSON.stringify((schemas[name]?.properties as Record<string, unknown>).visibility)).toContain(
+        '"private"',
+      );
     }
   });
 

@@ -14,6 +14,7 @@ import {
   virtualServerCreateSchema,
   virtualServerPatchSchema,
 } from './servers-routes.ts';
+import { accessOpenApi } from './access-openapi.ts';
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1). */
 export type JsonSchema = Record<string, unknown>;
@@ -111,6 +112,15 @@ const common = {
   updatedAt: dateTime,
   createdBy: { type: 'string' },
   updatedBy: { type: 'string' },
+  owner: { type: 'string', description: 'The owning user id.' },
+  team: { type: 'string', description: 'The owning team id.' },
+  visibility: {
+    type: 'string',
+    enum: ['private', 'team', 'public'],
+    description:
+      'Who may see it: its owner, its owner and team, or everyone. Items discovered under a gateway follow the ' +
+      "gateway's unless their own is more restrictive.",
+  },
 };
 const catalogItem = {
   id: { type: 'string' },
@@ -160,7 +170,9 @@ function responseSchemas(): Record<string, JsonSchema> {
     },
     Gateway: {
       type: 'object',
-      description: 'An upstream MCP server. Header and env values are masked as `********`.',
+      description:
+        'An upstream MCP server. Header and env values are masked as `********` (and encrypted at rest when ' +
+        'MCP_GATEWAY_SECRET_KEY is set).',
       properties: {
         id: { type: 'string' },
         ...(inputSchemaOf(gatewayInputSchema).properties as JsonSchema),
@@ -442,6 +454,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   const local =
     'Discovered items cannot be deleted (409): their upstream would list them again; disable them.';
 
+  const access = accessOpenApi();
   const paths: OpenApiDocument['paths'] = {
     '/v1/gateways': {
       get: {
@@ -717,12 +730,14 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       { name: 'catalog', description: 'Across the catalog.' },
       { name: 'config', description: 'The whole registry as one document.' },
       { name: 'operations', description: 'Health, readiness and statistics.' },
+      ...access.tags,
     ],
-    paths,
+    paths: { ...paths, ...access.paths },
     components: {
       schemas: {
         ...requestSchemas(),
         ...responseSchemas(),
+        ...access.schemas,
         Readiness: {
           type: 'object',
           properties: {

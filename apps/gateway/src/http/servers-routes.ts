@@ -16,7 +16,10 @@ import {
   type VirtualServerRecord,
   type VirtualServerStore,
 } from '@mcp-gateway/registry';
+import type { RestAccess } from '../auth/request-access.ts';
+import { ownershipInputFields, ownershipPatchFields } from '../config/ownership-input.ts';
 import { created, invalidBody, invalidQuery, readJson, unprocessable } from './catalog-routes.ts';
+import { createEntityGuard } from './entity-access.ts';
 import { ifMatchVersion, isNotModified, setEtag, withVersionCheck } from './http-caching.ts';
 
 const MAX_PAGE = 500;
@@ -130,6 +133,7 @@ export const virtualServerCreateSchema = z.strictObject({
   enabled: serverFields.enabled.optional(),
   tags: serverFields.tags.optional(),
   members: membersSchema.default(() => []),
+  ...ownershipInputFields,
 });
 
 /** Body of `PATCH /v1/servers/:id`: `null` clears `description` or `icon`; `members` replaces all members. */
@@ -140,6 +144,7 @@ export const virtualServerPatchSchema = z.strictObject({
   enabled: serverFields.enabled.optional(),
   tags: serverFields.tags.optional(),
   members: membersSchema.optional(),
+  ...ownershipPatchFields,
 });
 
 /** The URLs a client connects to for one virtual server. */
@@ -165,6 +170,11 @@ export interface ServersRoutesOptions {
   endpointsOf: (id: string) => VirtualServerUrls;
   /** Default: silent. */
   logger?: Logger;
+  /**
+   * Who calls and the policy. With it, lists and reads show only servers the caller may see (others are 404, like an
+   * unknown id), new servers are owned by the caller, and changes need `Policy.canAdmin`. Without it, no checks.
+   */
+  access?: RestAccess;
 }
 
 /** Two members of one kind may not share an alias: the server could not tell them apart. 409 naming both. */
@@ -223,6 +233,7 @@ export function createServersRoutes(options: ServersRoutesOptions): Hono {
   if (typeof endpointsOf !== 'function')
     throw new TypeError('createServersRoutes: `endpointsOf` must be a function');
   const logger = options.logger ?? silentLogger;
+  const guard = createEntityGuard(options.access, 'virtual-server');
   const announce = async (record: { id: string; version: number }) => {
     const change: VirtualServerChange = { kind: 'virtual-server', id: record.id, version: record.version };
     try {
@@ -242,7 +253,14 @@ export function createServersRoutes(options: ServersRoutesOptions): Hono {
     const query = serverListQuerySchema.safeParse(c.req.query());
     if (!query.success) return invalidQuery(c, query.error);
     const { tag, enabled, q, cursor, limit } = query.data;
-    const page = await servers.list({ tag, enabled, search: q, cursor, limit });
+    const page = await servers.list({
+      tag,
+      enabled,
+      search: q,
+      cursor,
+      limit,
+      visibleTo: guard.filter(c.req.raw),
+    });
     return c.json({ items: page.items.map(present), nextCursor: page.nextCursor });
   });
 
@@ -252,14 +270,19 @@ export function createServersRoutes(options: ServersRoutesOptions): Hono {
     const parsed = virtualServerCreateSchema.safeParse(body.value);
     if (!parsed.success) return invalidBody(c, parsed.error);
     assertAliasesUnique(parsed.data.members);
-    const record = await withMembersChecked(c, () => servers.create(parsed.data));
+    const ownership = guard.ownershipForCreate(c.req.raw, parsed.data);
+    const record = await withMembersChecked(c, () => servers.create({ ...parsed.data, ...ownership }));
     if (record instanceof Response) return record;
     await announce(record);
     return created(c, record, { collection: 'servers', body: present(record) });
   });
 
+  /** The server, or 404 when there is none or the caller may not see it (the two look the same). */
+  const visible = async (request: Request, id: string) =>
+    (await servers.get(id, { visibleTo: guard.filter(request) })) ?? notFound(id);
+
   app.get('/:id', async (c) => {
-    const record = (await servers.get(c.req.param('id'))) ?? notFound(c.req.param('id'));
+    const record = await visible(c.req.raw, c.req.param('id'));
     setEtag(c, record);
     if (isNotModified(c, record)) return c.body(null, 304);
     return c.json(present(record));
@@ -273,6 +296,9 @@ export function createServersRoutes(options: ServersRoutesOptions): Hono {
     const parsed = virtualServerPatchSchema.safeParse(body.value);
     if (!parsed.success) return invalidBody(c, parsed.error);
     if (parsed.data.members !== undefined) assertAliasesUnique(parsed.data.members);
+    if (guard.active) {
+      guard.authorize(c.req.raw, 'update', { current: await visible(c.req.raw, id), change: parsed.data });
+    }
     const updated = await withMembersChecked(c, () =>
       withVersionCheck('virtual server', () => servers.update(id, parsed.data, { ifVersion })),
     );
@@ -286,7 +312,8 @@ export function createServersRoutes(options: ServersRoutesOptions): Hono {
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
     const ifVersion = ifMatchVersion(c, { id });
-    const record = (await servers.get(id)) ?? notFound(id);
+    const record = await visible(c.req.raw, id);
+    guard.authorize(c.req.raw, 'delete', { current: record });
     const removed = await withVersionCheck('virtual server', () => servers.remove(id, { ifVersion }));
     if (!removed) notFound(id);
     await announce({ id, version: record.version + 1 });

@@ -14,6 +14,8 @@ export interface VirtualServerEndpointsOptions {
   logger: Logger;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
+  /** Who made a request; a session is only served to the principal that opened it. */
+  principalOf?: (request: Request) => string | undefined;
 }
 
 interface Endpoints {
@@ -56,6 +58,7 @@ export function createVirtualServerEndpoints(options: VirtualServerEndpointsOpti
           view,
           allowedHosts: options.allowedHosts,
           allowedOrigins: options.allowedOrigins,
+          principalOf: options.principalOf,
         }),
         sse: createSseHandler({
           ssePath: `/servers/${id}/sse`,
@@ -63,6 +66,7 @@ export function createVirtualServerEndpoints(options: VirtualServerEndpointsOpti
           logger: child,
           allowedHosts: options.allowedHosts,
           allowedOrigins: options.allowedOrigins,
+          principalOf: options.principalOf,
           onSession: (transport) =>
             createSessionServer({ router, logger: child, serverInfo, view, transport: 'sse' }).connect(
               transport,

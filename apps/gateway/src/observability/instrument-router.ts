@@ -1,3 +1,4 @@
+import { currentAuthContext } from '@mcp-gateway/auth';
 import { RpcError, RpcErrorCode, type Logger, type Router } from '@mcp-gateway/core';
 import type { Metrics, Tracing } from '@mcp-gateway/observability';
 
@@ -49,6 +50,7 @@ export function instrumentRouter(router: Router, options: InstrumentRouterOption
               : undefined;
         const fields = {
           transport,
+          principal: currentAuthContext()?.principal.id,
           sessionId: context?.session?.id,
           method,
           target,

@@ -3,11 +3,13 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { stripInboundCredentials } from '@mcp-gateway/auth';
 import type { Logger, Upstream } from '@mcp-gateway/core';
 import { createLimitedFetch, createMcpUpstream } from '@mcp-gateway/federation';
-import type { GatewayRecord } from '@mcp-gateway/registry';
+import { NEVER_FORWARDED_HEADERS, type GatewayRecord } from '@mcp-gateway/registry';
 import { createStdioClientTransport } from '@mcp-gateway/transport-stdio';
 import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
+import { currentInboundHeaders } from './inbound-headers.ts';
 
 /** Options of {@link createUpstreamFactory}. */
 export interface UpstreamFactoryOptions {
@@ -39,8 +41,35 @@ export function createUpstreamFactory(options: UpstreamFactoryOptions): (record:
       protocolEra: record.protocolEra,
       connectTimeoutMs: Math.max(record.timeoutMs ?? options.defaultTimeoutMs, 10_000),
       keepAliveMs: options.keepAliveMs,
-      connect: () => openTransport(record, limited),
+      connect: () =>
+        openTransport(record, {
+          ...limited,
+          fetch: forwardingInboundHeaders(limited.fetch ?? globalThis.fetch, record.passthroughHeaders),
+        }),
     });
+}
+
+/**
+ * A fetch that adds the allowlisted headers of the inbound MCP request being served (see `runWithInboundHeaders`) to
+ * each request to the upstream. The SDK transport calls fetch from the caller's async context for every message it
+ * sends, so even on a pooled session each call carries its own client's headers. Headers the transport or the
+ * gateway's configuration already set win; credentials and the gateway's own protocol headers never pass.
+ */
+export function forwardingInboundHeaders(
+  fetch: typeof globalThis.fetch,
+  allowlist: readonly string[],
+): typeof globalThis.fetch {
+  if (allowlist.length === 0) return fetch;
+  return (input, init) => {
+    const inbound = currentInboundHeaders();
+    if (inbound === undefined) return fetch(input, init);
+    const forwarded = stripInboundCredentials(inbound, allowlist);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    for (const [name, value] of forwarded) {
+      if (!NEVER_FORWARDED_HEADERS.includes(name) && !headers.has(name)) headers.set(name, value);
+    }
+    return fetch(input, { ...init, headers });
+  };
 }
 
 function openTransport(record: GatewayRecord, options: UpstreamFactoryOptions): Transport {

@@ -91,6 +91,7 @@ const CONNECTION_FIELDS = [
   'cwd',
   'url',
   'headers',
+  'passthroughHeaders',
   'timeoutMs',
   'protocolEra',
   'enabled',

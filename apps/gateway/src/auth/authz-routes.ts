@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import type { EntityKind, Policy, Principal, UserStore } from '@mcp-gateway/auth';
+import { restErrorResponse } from '../http/rest-error.ts';
+import type { RestAccess } from './request-access.ts';
+
+/** Options of {@link createAuthzRoutes}. */
+export interface AuthzRoutesOptions {
+  policy: Policy;
+  users: UserStore;
+  access: RestAccess;
+}
+
+/**
+ * `GET /v1/authz/explain?principal=&tool=` (or `prompt=`, `resource=`): why a principal can or cannot call an item,
+ * step by step. `principal` is a user id or username (its stored roles and teams are used), or `me` for the caller.
+ * The answer is what the call path decides, from the same in-memory snapshot.
+ */
+export function createAuthzRoutes(options: AuthzRoutesOptions): Hono {
+  const app = new Hono();
+  app.get('/explain', async (c) => {
+    const query = c.req.query();
+    const target: [EntityKind, string] | undefined =
+      query.tool !== undefined
+        ? ['tool', query.tool]
+        : query.prompt !== undefined
+          ? ['prompt', query.prompt]
+          : query.resource !== undefined
+            ? ['resource', query.resource]
+            : undefined;
+    if (!target || !query.principal) {
+      return restErrorResponse(400, {
+        code: 'invalid-input',
+        message: 'give principal (a user id, a username, or "me") and one of tool, prompt or resource',
+      });
+    }
+    let principal: Principal | undefined;
+    if (query.principal === 'me') principal = options.access.principal(c.req.raw);
+    else {
+      const user =
+        (await options.users.get(query.principal)) ?? (await options.users.findByUsername(query.principal));
+      if (user) {
+        principal = {
+          id: user.id,
+          kind: 'user',
+          roles: user.roles,
+          teams: user.teams,
+          scopes: ['*'],
+        };
+      }
+    }
+    if (!principal) {
+      return restErrorResponse(404, {
+        code: 'not-found',
+        message: `no user with id or username "${query.principal}"`,
+      });
+    }
+    const explanation = options.policy.explain(principal, { kind: target[0], name: target[1] });
+    return c.json({
+      principal: { id: principal.id, kind: principal.kind, roles: principal.roles, teams: principal.teams },
+      [target[0]]: target[1],
+      ...explanation,
+    });
+  });
+  return app;
+}

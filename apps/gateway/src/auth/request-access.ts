@@ -1,0 +1,46 @@
+import type { Principal, Policy } from '@mcp-gateway/auth';
+
+/**
+ * Who made an HTTP request, as the authentication middleware found it. The middleware runs before every route and
+ * records the principal against the raw `Request` object (the same object Hono hands to every sub-app), so route
+ * factories stay free of Hono context types.
+ */
+const principals = new WeakMap<Request, Principal>();
+
+/** Records the caller of `request` (the authentication middleware does this once per request). */
+export function setRequestPrincipal(request: Request, principal: Principal): void {
+  principals.set(request, principal);
+}
+
+/** The caller of `request`, if the authentication middleware saw it. */
+export function requestPrincipal(request: Request): Principal | undefined {
+  return principals.get(request);
+}
+
+/**
+ * What REST route factories need to authorize: the caller of a request and the policy. Routes check ownership
+ * (update/delete of one entity, visibility of reads) themselves; the coarse role/scope check per route runs earlier,
+ * in the authentication middleware.
+ */
+export interface RestAccess {
+  /** The caller; in local mode (no auth configured) an anonymous admin. */
+  principal(request: Request): Principal;
+  policy: Policy;
+}
+
+/**
+ * May `principal` see something with this ownership? Admins see everything; everyone sees public things; owners
+ * their own; team members what their team shares. (The same rule as the policy's, for entities outside the catalog
+ * snapshot such as virtual servers.)
+ */
+export function isVisibleTo(
+  principal: Principal,
+  ownership: { owner?: string; team?: string; visibility?: 'private' | 'team' | 'public' },
+): boolean {
+  if (principal.roles.includes('admin')) return true;
+  const visibility = ownership.visibility ?? 'public';
+  if (visibility === 'public') return true;
+  if (principal.kind === 'anonymous') return false;
+  if (ownership.owner !== undefined && ownership.owner === principal.id) return true;
+  return visibility === 'team' && ownership.team !== undefined && principal.teams.includes(ownership.team);
+}
