@@ -66,7 +66,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
     if (!auth.configured) {
       setRequestPrincipal(request, LOCAL_ADMIN);
       if (mcp) return aroundMcp(request, next);
-      return next();
+      return runWithAuthContext({ principal: LOCAL_ADMIN }, () => next());
     }
     if (PUBLIC_PATH.test(path)) return next();
 

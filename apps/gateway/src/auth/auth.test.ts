@@ -372,6 +372,56 @@ describe('inbound authentication through the gateway', () => {
     await own.body?.cancel();
   });
 
+  it('refuses a JWT whose jti an admin revoked', async () => {
+    const marked = await token({
+      ...adminClaims,
+      sub: 'mallory',
+      roles: ['developer'],
+      jti: 'jti-to-revoke',
+    });
+    expect((await postMcp({ authorization: `Bearer ${marked}` })).status).toBe(200);
+    const viewer = await token({ sub: 'victor', aud: AUDIENCE, roles: ['viewer'], scope: 'admin:write' });
+    const notAllowed = await fetch(`${gateway.url}/v1/authz/jwt-revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jti: 'jti-to-revoke' }),
+    });
+    expect(notAllowed.status).toBe(403);
+    const revoked = await fetch(`${gateway.url}/v1/authz/jwt-revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jti: 'jti-to-revoke' }),
+    });
+    expect(revoked.status).toBe(201);
+    const refused = await postMcp({ authorization: `Bearer ${marked}` });
+    expect(refused.status).toBe(401);
+  });
+
+  it('revokes the API tokens of a user who is disabled', async () => {
+    const admin = { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' };
+    const created = await fetch(`${gateway.url}/v1/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username: 'erin', password: 'a long enough password', roles: ['developer'] }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const userId = ((await created.json()) as { id: string }).id;
+    const { token: erinToken } = await gateway.auth.tokens.create({
+      name: 'laptop',
+      ownerId: userId,
+      roles: ['developer'],
+      scopes: [MCP_SCOPE],
+    });
+    expect((await postMcp({ authorization: `Bearer ${erinToken}` })).status).toBe(200);
+    const disabled = await fetch(`${gateway.url}/v1/users/${userId}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ disabled: true }),
+    });
+    expect(disabled.status).toBe(200);
+    expect((await postMcp({ authorization: `Bearer ${erinToken}` })).status).toBe(401);
+  });
+
   it('refuses a WebSocket upgrade without credentials', async () => {
     const { WebSocket } = await import('ws');
     const status = await new Promise<number>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { EntityKind, Policy, Principal, UserStore } from '@mcp-gateway/auth';
 import { restErrorResponse } from '../http/rest-error.ts';
 import type { RestAccess } from './request-access.ts';
@@ -8,9 +9,21 @@ export interface AuthzRoutesOptions {
   policy: Policy;
   users: UserStore;
   access: RestAccess;
+  /** Revokes a JWT by `jti`. */
+  revokeJwt: (jti: string, expiresAt?: Date) => Promise<void>;
 }
 
+const revokeJwtSchema = z.strictObject({
+  jti: z.string().min(1, 'jti must not be empty').max(512, 'jti must be at most 512 characters'),
+  expiresAt: z.iso
+    .datetime({
+      error: "expiresAt must be an ISO 8601 date-time (the token's exp), e.g. 2026-12-01T00:00:00Z",
+    })
+    .optional(),
+});
+
 /**
+ * `POST /v1/authz/jwt-revocations` with `{"jti", "expiresAt"?}` refuses that JWT from now on.
  * `GET /v1/authz/explain?principal=&tool=` (or `prompt=`, `resource=`): why a principal can or cannot call an item,
  * step by step. `principal` is a user id or username (its stored roles and teams are used), or `me` for the caller.
  * The answer is what the call path decides, from the same in-memory snapshot.
@@ -60,6 +73,19 @@ export function createAuthzRoutes(options: AuthzRoutesOptions): Hono {
       [target[0]]: target[1],
       ...explanation,
     });
+  });
+  // Admins only (the middleware treats /v1/authz as policy): refuse a JWT from now on, on every replica.
+  app.post('/jwt-revocations', async (c) => {
+    const body = revokeJwtSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) {
+      return restErrorResponse(400, {
+        code: 'invalid-input',
+        message: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      });
+    }
+    const expiresAt = body.data.expiresAt === undefined ? undefined : new Date(body.data.expiresAt);
+    await options.revokeJwt(body.data.jti, expiresAt);
+    return c.json({ revoked: true, jti: body.data.jti }, 201);
   });
   return app;
 }

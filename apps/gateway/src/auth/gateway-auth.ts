@@ -66,6 +66,8 @@ export interface GatewayAuth {
   readonly mcpScopes: readonly string[];
   /** Router hooks in the order they must run: the policy first (a denial must not cost a rate-limit token). */
   readonly hooks: readonly RouterHooks[];
+  /** Revokes a JWT by its `jti` on every replica (this one at once, others within the refresh interval). */
+  revokeJwt(jti: string, expiresAt?: Date): Promise<void>;
   /** Authenticates a WebSocket upgrade (the HTTP request that opens the socket). */
   authenticateUpgrade(
     request: IncomingMessage,
@@ -196,6 +198,10 @@ export async function createGatewayAuth(options: GatewayAuthOptions): Promise<Ga
     authorizationServers,
     mcpScopes: config.mcpScopes ?? [],
     hooks,
+    async revokeJwt(jti, expiresAt) {
+      await jwtRevocations.revoke(jti, { expiresAt });
+      revokedJtis.add(jti);
+    },
     async authenticateUpgrade(request, target) {
       const headers = new Headers();
       for (const [name, value] of Object.entries(request.headers)) {

@@ -1,4 +1,4 @@
-import type { Principal, Policy } from '@mcp-gateway/auth';
+import { currentAuthContext, type Principal, type Policy } from '@mcp-gateway/auth';
 
 /**
  * Who made an HTTP request, as the authentication middleware found it. The middleware runs before every route and
@@ -12,9 +12,13 @@ export function setRequestPrincipal(request: Request, principal: Principal): voi
   principals.set(request, principal);
 }
 
-/** The caller of `request`, if the authentication middleware saw it. */
+/**
+ * The caller of `request`, if the authentication middleware saw it. Middleware that replaces the raw request (Hono's
+ * body limit re-wraps a streamed body) loses the record, so the auth context the middleware runs the rest of the
+ * request in is the fallback.
+ */
 export function requestPrincipal(request: Request): Principal | undefined {
-  return principals.get(request);
+  return principals.get(request) ?? currentAuthContext()?.principal;
 }
 
 /**

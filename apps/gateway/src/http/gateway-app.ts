@@ -267,9 +267,31 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       hasVirtualServer: (id) => options.catalog.server(id) !== undefined,
     }),
   );
-  app.route('/v1/authz', createAuthzRoutes({ policy: auth.policy, users: auth.users, access }));
+  app.route(
+    '/v1/authz',
+    createAuthzRoutes({
+      policy: auth.policy,
+      users: auth.users,
+      access,
+      revokeJwt: (jti, expiresAt) => auth.revokeJwt(jti, expiresAt),
+    }),
+  );
   app.route('/v1/tokens', createTokensRoutes({ tokens: auth.tokens, access, audit: options.audit }));
-  app.route('/v1/users', createUsersRoutes({ users: auth.users, access, audit: options.audit }));
+  app.route(
+    '/v1/users',
+    createUsersRoutes({
+      users: auth.users,
+      access,
+      audit: options.audit,
+      revokeTokensOf: async (userId) => {
+        const owned = (await auth.tokens.list({ ownerId: userId })).filter(
+          (token) => token.revokedAt === null,
+        );
+        for (const token of owned) await auth.tokens.revoke(token.id);
+        return owned.length;
+      },
+    }),
+  );
   if (auth.pins) {
     const pinRoutes = createToolPinRoutes({
       pins: auth.pins,

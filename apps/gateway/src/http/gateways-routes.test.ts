@@ -141,7 +141,7 @@ describe('REST API /v1/gateways', () => {
     );
     expect(isProcessAlive(pid)).toBe(true);
     const removed = await api(`/v1/gateways/${created.id}`, { method: 'DELETE' });
-    expect(removed.status).toBe(204);
+    expect(removed.status, await removed.clone().text()).toBe(204);
     await waitFor('the removed child to exit', () => (!isProcessAlive(pid) ? true : undefined));
     expect((await client.listTools()).tools.some((t) => t.name.startsWith('doomed__'))).toBe(false);
     await expect(

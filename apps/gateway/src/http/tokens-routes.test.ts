@@ -180,9 +180,20 @@ describe('REST API /v1/tokens', () => {
 
     // A weaker role is fine.
     expect((await create('dev', { name: 'read-only', roles: ['viewer'] })).roles).toEqual(['viewer']);
-    // Viewers may not create tokens at all (the policy gives them read only).
+    // Viewers manage their own tokens (how they reach MCP), with their own role at most, and no one else's.
     const viewer = await request('viewer', '', { method: 'POST', body: { name: 'v' } });
-    expect(viewer.status).toBe(403);
+    expect(viewer.status).toBe(201);
+    expect(((await viewer.json()) as { roles: string[] }).roles).toEqual(['viewer']);
+    const viewerForOther = await request('viewer', '', {
+      method: 'POST',
+      body: { name: 'v', ownerId: 'u-dev' },
+    });
+    expect(viewerForOther.status).toBe(403);
+    const viewerEscalates = await request('viewer', '', {
+      method: 'POST',
+      body: { name: 'v', roles: ['developer'] },
+    });
+    expect(viewerEscalates.status).toBe(403);
   });
 
   it('caps scopes and virtual servers to those of a limited creator, and hands them on by default', async () => {

@@ -2,6 +2,8 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { GatewayError } from '@mcp-gateway/core';
 import {
+  ADMIN_SCOPES,
+  hasScopes,
   ROLES,
   type AdminAction,
   type ApiTokenInfo,
@@ -135,7 +137,19 @@ export function createTokensRoutes(options: TokensRoutesOptions): Hono {
 
   /** May `caller` do `action` to a token owned by `ownerId`? A token is private to its owner; admins pass. */
   const may = (caller: Principal, action: AdminAction, ownerId: string) =>
+    ownsWithScope(caller, action, ownerId) ||
     access.policy.canAdmin(caller, action, { type: 'token', owner: ownerId, visibility: 'private' });
+  /**
+   * Everyone signed in manages their own tokens, viewers included (a token is how they reach MCP); a token or JWT
+   * doing so needs the admin scope for the action, so a token limited to MCP cannot mint others.
+   */
+  const ownsWithScope = (caller: Principal, action: AdminAction, ownerId: string) => {
+    if (caller.kind === 'anonymous' || ownerId !== caller.id) return false;
+    if (caller.kind === 'user') return true;
+    return (
+      hasScopes(caller, [ADMIN_SCOPES.write]) || (action === 'read' && hasScopes(caller, [ADMIN_SCOPES.read]))
+    );
+  };
   /** May `caller` do `action` to tokens whoever owns them (an admin, with the scope for it)? */
   const mayAny = (caller: Principal, action: 'read' | 'update') =>
     access.policy.canAdmin(caller, action, { type: 'token', visibility: 'private' });

@@ -16,6 +16,8 @@ export interface UsersRoutesOptions {
   audit?: AuditLog;
   /** Hashes a new password. Default: the auth package's `hashPassword` (scrypt). */
   hashPassword?: (password: string) => Promise<string>;
+  /** Revokes every API token a user owns; called when the user is disabled or deleted, so no token outlives it. */
+  revokeTokensOf?: (userId: string) => Promise<number>;
 }
 
 /** Shorter passwords are refused. */
@@ -204,6 +206,7 @@ export function createUsersRoutes(options: UsersRoutesOptions): Hono {
       updatedAt: new Date(),
     };
     await save(after);
+    if (after.disabled && !before.disabled) await options.revokeTokensOf?.(after.id);
     audit?.recordChange({
       actor: caller.id,
       entityType: 'user',
@@ -220,6 +223,7 @@ export function createUsersRoutes(options: UsersRoutesOptions): Hono {
     const caller = access.principal(c.req.raw);
     const before = await load(c.req.param('id'));
     await users.delete(before.id);
+    await options.revokeTokensOf?.(before.id);
     audit?.recordChange({
       actor: caller.id,
       entityType: 'user',
