@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acceptedContent, completable, inputRequired, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import {
+  acceptedContent,
+  completable,
+  inputRequired,
+  McpServer,
+  ResourceTemplate,
+} from '@modelcontextprotocol/server';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 
@@ -351,7 +357,10 @@ function registerClientFacingTools(server: McpServer): void {
   // turns it into a real elicitation/create for 2025-era clients.
   server.registerTool(
     'confirm',
-    { description: 'Asks the user to confirm, the multi-round-trip way.', inputSchema: z.object({ action: z.string() }) },
+    {
+      description: 'Asks the user to confirm, the multi-round-trip way.',
+      inputSchema: z.object({ action: z.string() }),
+    },
     (input, ctx) => {
       const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', z.object({ ok: z.boolean() }));
       if (answer === undefined) {

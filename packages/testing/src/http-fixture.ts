@@ -52,7 +52,9 @@ export async function startHttpFixture(options: HttpFixtureOptions): Promise<Htt
   const sessions = new Map<string, Session>();
 
   const modern =
-    options.era === 'modern' ? createMcpHandler(() => createFixtureServer({ name: options.name }), { legacy: 'reject' }) : undefined;
+    options.era === 'modern'
+      ? createMcpHandler(() => createFixtureServer({ name: options.name }), { legacy: 'reject' })
+      : undefined;
 
   async function handle(request: Request): Promise<Response> {
     options.onRequest?.(request);
