@@ -1,5 +1,6 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Logger } from '@mcp-gateway/core';
+import { LOG_REDACT_PATHS } from '@mcp-gateway/auth';
 
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
@@ -9,15 +10,9 @@ export interface CreateLoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** Field paths whose values never reach a log line. */
+/** Field paths whose values never reach a log line: the auth package's list plus the gateway's own. */
 export const REDACTED_PATHS = [
-  'headers.authorization',
-  'headers.cookie',
-  'env',
-  'password',
-  'databaseUrl',
-  '*.authorization',
-  '*.password',
+  ...new Set([...LOG_REDACT_PATHS, 'headers.authorization', 'headers.cookie', 'env', 'password', 'databaseUrl']),
 ];
 
 /** The gateway's pino logger: JSON lines (or pino-pretty for people), secrets redacted. */
