@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { RuntimeConfig } from './config/index.ts';
+import { stdioFixtureCommand } from '@mcp-gateway/testing';
+import type { GatewayInput, RuntimeConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import type { RunningGateway } from './start-gateway.ts';
 
@@ -88,4 +89,18 @@ export async function connectClient(
   const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
   await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)));
   return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+}
+
+/** A stdio upstream running packages/testing's fixture server under `name` (also its namespace). */
+export function stdioFixtureGateway(name: string, extra: Partial<GatewayInput> = {}): GatewayInput {
+  return {
+    name,
+    transport: 'stdio',
+    ...stdioFixtureCommand(name),
+    env: {},
+    headers: {},
+    enabled: true,
+    tags: [],
+    ...extra,
+  };
 }

@@ -1,26 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isProcessAlive, startHttpFixture, stdioFixtureCommand } from '@mcp-gateway/testing';
+import { isProcessAlive, startHttpFixture } from '@mcp-gateway/testing';
 import type { GatewayInput } from './config/index.ts';
 import { startGateway } from './start-gateway.ts';
-import { connectClient, testConfig, waitFor, waitForReadyUpstreams } from './test-support.ts';
+import {
+  connectClient,
+  stdioFixtureGateway,
+  testConfig,
+  waitFor,
+  waitForReadyUpstreams,
+} from './test-support.ts';
 
 type ToolResult = { content: Array<{ text?: string }> };
 const text = (result: unknown) => (result as ToolResult).content.map((c) => c.text ?? '').join('');
 
-function stdio(name: string, extra: Partial<GatewayInput> = {}): GatewayInput {
-  return {
-    name,
-    transport: 'stdio',
-    ...stdioFixtureCommand(name),
-    env: {},
-    headers: {},
-    enabled: true,
-    tags: [],
-    ...extra,
-  };
-}
+const stdio = stdioFixtureGateway;
 
 function http(name: string, url: string, extra: Partial<GatewayInput> = {}): GatewayInput {
   return {

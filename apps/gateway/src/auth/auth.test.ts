@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { hashPassword } from '@mcp-gateway/auth';
-import {
-  startAuthorizationServer,
-  stdioFixtureCommand,
-  type AuthorizationServer,
-} from '@mcp-gateway/testing';
-import type { GatewayInput } from '../config/index.ts';
+import { startAuthorizationServer, type AuthorizationServer } from '@mcp-gateway/testing';
 import { startGateway, type RunningGateway } from '../start-gateway.ts';
-import { testConfig, waitFor, waitForReadyUpstreams } from '../test-support.ts';
+import { testConfig, waitFor, waitForReadyUpstreams, stdioFixtureGateway } from '../test-support.ts';
 
 // Attack tests of issue #6 through the real gateway: JWTs from a local authorization server (JWKS over loopback),
 // API tokens, Basic users, scopes, roles, virtual-server scoping and the OAuth resource metadata.
@@ -17,17 +12,7 @@ const PUBLIC_URL = 'http://gateway.test';
 const AUDIENCE = `${PUBLIC_URL}/mcp`;
 const MCP_SCOPE = 'mcp';
 
-function fixture(name: string): GatewayInput {
-  return {
-    name,
-    transport: 'stdio',
-    ...stdioFixtureCommand(name),
-    env: {},
-    headers: {},
-    enabled: true,
-    tags: [],
-  };
-}
+const fixture = (name: string) => stdioFixtureGateway(name);
 
 let issuer: AuthorizationServer;
 let gateway: RunningGateway;

@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RATE_LIMITED_RPC_CODE } from '@mcp-gateway/auth';
-import { stdioFixtureCommand } from '@mcp-gateway/testing';
-import type { GatewayInput } from '../config/index.ts';
 import { startGateway } from '../start-gateway.ts';
-import { connectClient, testConfig, waitFor, waitForReadyUpstreams } from '../test-support.ts';
+import {
+  connectClient,
+  testConfig,
+  waitFor,
+  waitForReadyUpstreams,
+  stdioFixtureGateway,
+} from '../test-support.ts';
 
-function fixture(name: string): GatewayInput {
-  return {
-    name,
-    transport: 'stdio',
-    ...stdioFixtureCommand(name),
-    env: {},
-    headers: {},
-    enabled: true,
-    tags: [],
-  };
-}
+const fixture = (name: string) => stdioFixtureGateway(name);
 
 describe('rate limits through the gateway', () => {
   it('refuses calls over the limit with a JSON-RPC error carrying the retry time, a 429 on REST, then recovers', async () => {
