@@ -29,6 +29,33 @@ describe('buildCatalogSnapshot', () => {
     },
   });
 
+  it('keeps the listed object of every unchanged item from one build to the next', () => {
+    const members = [
+      { upstream: github, namespace: 'github' },
+      { upstream: files, namespace: 'files' },
+    ];
+    const first = buildCatalogSnapshot(members);
+    const second = buildCatalogSnapshot(members);
+    expect(second.tools).toEqual(first.tools);
+    expect(second.tools.every((item, index) => item === first.tools[index])).toBe(true);
+    expect(second.resources.every((item, index) => item === first.resources[index])).toBe(true);
+    expect(second.resourceTemplates[0]).toBe(first.resourceTemplates[0]);
+
+    // A new override or namespace gives new listed objects with the change applied.
+    const overridden = buildCatalogSnapshot([
+      {
+        upstream: github,
+        namespace: 'github',
+        overrides: { tools: new Map([['search', { description: 'Finds code.' }]]) },
+      },
+      { upstream: files, namespace: 'fs' },
+    ]);
+    expect(overridden.toolsByName.get('github__search')?.description).toBe('Finds code.');
+    expect(first.toolsByName.get('github__search')?.description).toBeUndefined();
+    expect(overridden.toolsByName.get('fs__read')?.name).toBe('fs__read');
+    expect(buildCatalogSnapshot(members).toolsByName.get('github__search')?.description).toBeUndefined();
+  });
+
   it('merges namespaced catalogs in member order with namespaced names and URIs', () => {
     const snapshot = buildCatalogSnapshot(
       [

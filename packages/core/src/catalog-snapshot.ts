@@ -18,7 +18,10 @@ export interface CatalogMember {
   readonly upstream: Upstream;
   /** `''` exposes the upstream's names unprefixed. */
   readonly namespace: string;
-  /** Overrides by original tool name, prompt name and resource URI. */
+  /**
+   * Overrides by original tool name, prompt name and resource URI. Read as immutable, like upstream catalogs:
+   * snapshots reuse what they computed from the same maps and lists, so change them by passing new ones.
+   */
   readonly overrides?: {
     readonly tools?: ReadonlyMap<string, ItemOverride>;
     readonly prompts?: ReadonlyMap<string, ItemOverride>;
@@ -172,31 +175,31 @@ export function buildCatalogSnapshot(
       namespaces.set(namespace, member);
     }
 
-    for (const tool of catalog.tools) {
-      const override = member.overrides?.tools?.get(tool.name);
-      if (override?.enabled === false) continue;
-      const publicName = override?.alias ?? toPublicName(namespace, tool.name, separator);
+    const toolEntries = namedEntries(catalog.tools, member, {
+      overrides: member.overrides?.tools,
+      separator,
+    });
+    for (const { publicName, route, listed } of toolEntries) {
       const owner = toolRoutes.get(publicName);
       if (owner) {
         refuse(member, { kind: 'tool', publicName: publicName, ownerId: owner.upstream.id });
         continue;
       }
-      toolRoutes.set(publicName, { upstream, namespace, name: tool.name });
-      const listed = applyOverride(tool, publicName, override);
+      toolRoutes.set(publicName, route);
       toolsByName.set(publicName, listed);
       tools.push(listed);
     }
-    for (const prompt of catalog.prompts) {
-      const override = member.overrides?.prompts?.get(prompt.name);
-      if (override?.enabled === false) continue;
-      const publicName = override?.alias ?? toPublicName(namespace, prompt.name, separator);
+    const promptEntries = namedEntries(catalog.prompts, member, {
+      overrides: member.overrides?.prompts,
+      separator,
+    });
+    for (const { publicName, route, listed } of promptEntries) {
       const owner = promptRoutes.get(publicName);
       if (owner) {
         refuse(member, { kind: 'prompt', publicName: publicName, ownerId: owner.upstream.id });
         continue;
       }
-      promptRoutes.set(publicName, { upstream, namespace, name: prompt.name });
-      const listed = applyOverride(prompt, publicName, override);
+      promptRoutes.set(publicName, route);
       promptsByName.set(publicName, listed);
       prompts.push(listed);
     }
@@ -211,7 +214,9 @@ export function buildCatalogSnapshot(
         }
         resourceRoutes.set(uri, { upstream, namespace, name: resource.uri });
       }
-      resources.push(namespace === '' ? resource : { ...resource, uri });
+      resources.push(
+        namespace === '' ? resource : listedItem(resource, { publicName: uri }, () => ({ ...resource, uri })),
+      );
     }
     for (const template of catalog.resourceTemplates) {
       if (member.overrides?.resources?.get(template.uriTemplate)?.enabled === false) continue;
@@ -222,7 +227,11 @@ export function buildCatalogSnapshot(
         continue;
       }
       templateOwners.set(uriTemplate, upstream.id);
-      resourceTemplates.push(namespace === '' ? template : { ...template, uriTemplate });
+      resourceTemplates.push(
+        namespace === ''
+          ? template
+          : listedItem(template, { publicName: uriTemplate }, () => ({ ...template, uriTemplate })),
+      );
     }
     if (namespace === '') {
       unprefixed.push({
@@ -247,6 +256,80 @@ export function buildCatalogSnapshot(
     unprefixed,
     conflicts,
   });
+}
+
+/** A tool or prompt of one member as listed, before name conflicts with other members are looked at. */
+interface NamedEntry<T> {
+  readonly publicName: string;
+  readonly route: ItemRoute;
+  readonly listed: T;
+}
+
+interface NamedEntries {
+  readonly upstream: Upstream;
+  readonly namespace: string;
+  readonly overrides: ReadonlyMap<string, ItemOverride> | undefined;
+  readonly separator: string;
+  readonly entries: readonly NamedEntry<object>[];
+}
+
+/** Per list an upstream returned (lists are immutable): its entries, with what they were computed from. */
+const namedEntriesCache = new WeakMap<readonly object[], NamedEntries>();
+
+/**
+ * A member's tools or prompts under their public names. Computed once per upstream list, namespace and overrides:
+ * a rebuild caused by another member (a hundred of them connecting at start-up) reuses them as they are.
+ */
+function namedEntries<T extends { name: string; description?: string; annotations?: unknown }>(
+  items: readonly T[],
+  member: CatalogMember,
+  options: { overrides: ReadonlyMap<string, ItemOverride> | undefined; separator: string },
+): readonly NamedEntry<T>[] {
+  const { upstream, namespace } = member;
+  const { overrides, separator } = options;
+  const cached = namedEntriesCache.get(items);
+  if (
+    cached?.upstream === upstream &&
+    cached.namespace === namespace &&
+    cached.overrides === overrides &&
+    cached.separator === separator
+  )
+    return cached.entries as readonly NamedEntry<T>[];
+  const entries: NamedEntry<T>[] = [];
+  for (const item of items) {
+    const override = overrides?.get(item.name);
+    if (override?.enabled === false) continue;
+    const publicName = override?.alias ?? toPublicName(namespace, item.name, separator);
+    entries.push({
+      publicName,
+      route: { upstream, namespace, name: item.name },
+      listed: listedItem(item, { publicName, override }, () => applyOverride(item, publicName, override)),
+    });
+  }
+  namedEntriesCache.set(items, { upstream, namespace, overrides, separator, entries });
+  return entries;
+}
+
+/** What an item is listed as: its public name (or URI) and the administrator's override. */
+interface ListedAs {
+  readonly publicName: string;
+  readonly override?: ItemOverride;
+}
+
+/** The object each upstream item was last listed as, with what it was built from. */
+const listedItems = new WeakMap<object, ListedAs & { readonly listed: object }>();
+
+/**
+ * The item as listed, reusing the object of the previous snapshot when the item, its public name and its override
+ * are the same ones: a rebuild then keeps the unchanged items identical, which makes comparing snapshots cheap and
+ * allocates nothing for them.
+ */
+function listedItem<T extends object>(item: T, as: ListedAs, build: () => T): T {
+  const cached = listedItems.get(item);
+  if (cached?.publicName === as.publicName && cached.override === as.override) return cached.listed as T;
+  const listed = build();
+  if (listed !== item) listedItems.set(item, { ...as, listed });
+  return listed;
 }
 
 /** The item as listed: its public name, with an administrator's description and annotations applied. */

@@ -556,6 +556,30 @@ describe('router list_changed', () => {
     expect(a.listenerCount()).toBe(1);
   });
 
+  it('rebuilds once for the catalog changes of one tick and stays quiet when a re-list changed nothing', () => {
+    const upstreams = Array.from({ length: 20 }, (_, index) => createInMemoryUpstream({ id: `u${index}` }));
+    const router = newRouter({ listChangedDebounceMs: 10 });
+    router.setMembers(upstreams.map((upstream) => ({ upstream, namespace: upstream.id })));
+    vi.advanceTimersByTime(10);
+    const calls = subscribe(router);
+    const version = router.snapshot().version;
+
+    for (const upstream of upstreams) upstream.setCatalog({ tools: [tool('x')] }, ['tools']);
+    vi.advanceTimersByTime(10);
+    expect(calls).toEqual([['tools']]);
+    expect(router.snapshot().version).toBe(version + 1);
+    expect(router.snapshot().tools).toHaveLength(20);
+
+    // The same items again, as new objects: no list_changed.
+    upstreams[3]?.setCatalog({ tools: [tool('x')] }, ['tools']);
+    vi.advanceTimersByTime(10);
+    expect(calls).toHaveLength(1);
+    // A changed description at the same place in the list is a change.
+    upstreams[3]?.setCatalog({ tools: [tool('x', { description: 'new' })] }, ['tools']);
+    vi.advanceTimersByTime(10);
+    expect(calls).toEqual([['tools'], ['tools']]);
+  });
+
   it('ignores state changes of members', () => {
     const a = createInMemoryUpstream({ id: 'a', catalog: { tools: [tool('x')] } });
     const router = newRouter({ listChangedDebounceMs: 10 });

@@ -163,6 +163,9 @@ export function createRouter(options: RouterOptions = {}): Router {
   const listeners = new Set<(kinds: readonly CatalogKind[]) => void>();
   let pendingKinds = new Set<CatalogKind>();
   let debounceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A change arrived since `current` was built; see {@link invalidate}. */
+  let dirty = false;
+  let flushTimer: ReturnType<typeof setImmediate> | undefined;
   const sessions = new Map<string, SessionState>();
   /** Upstream subscriptions, ref-counted across sessions: key `${upstreamId}\u0000${uri}`. */
   const upstreamSubscriptions = new Map<string, { upstream: Upstream; uri: string; count: number }>();
@@ -177,19 +180,21 @@ export function createRouter(options: RouterOptions = {}): Router {
     version += 1;
     const previous = current;
     current = buildCatalogSnapshot(members, { separator: options.separator, version });
+    dirty = false;
     for (const conflict of current.conflicts) logger.warn({ conflict }, conflict.message);
     const kinds: CatalogKind[] = [];
-    if (fingerprint(previous.tools) !== fingerprint(current.tools)) kinds.push('tools');
-    if (fingerprint(previous.prompts) !== fingerprint(current.prompts)) kinds.push('prompts');
+    if (!sameItems(previous.tools, current.tools)) kinds.push('tools');
+    if (!sameItems(previous.prompts, current.prompts)) kinds.push('prompts');
     if (
-      fingerprint(previous.resources) !== fingerprint(current.resources) ||
-      fingerprint(previous.resourceTemplates) !== fingerprint(current.resourceTemplates)
+      !sameItems(previous.resources, current.resources) ||
+      !sameItems(previous.resourceTemplates, current.resourceTemplates)
     ) {
       kinds.push('resources');
     }
     if (kinds.length === 0) return;
     for (const kind of kinds) pendingKinds.add(kind);
     debounceTimer ??= setTimeout(() => {
+      flush(); // a change of this very turn belongs to this notification
       debounceTimer = undefined;
       const changed = [...pendingKinds];
       pendingKinds = new Set();
@@ -213,6 +218,33 @@ export function createRouter(options: RouterOptions = {}): Router {
     }, debounceMs);
   };
 
+  /**
+   * Marks the snapshot stale. Upstreams that connect or re-list together (a hundred at start-up) then cost one
+   * rebuild per tick instead of one each; a reader never waits for the tick, see {@link latest}.
+   */
+  const invalidate = () => {
+    dirty = true;
+    flushTimer ??= setImmediate(() => {
+      flushTimer = undefined;
+      flush();
+    });
+  };
+
+  /** Rebuilds a stale snapshot from a timer: no caller to throw to, and the next reader tries again. */
+  const flush = () => {
+    try {
+      if (dirty) rebuild();
+    } catch (error) {
+      logger.error({ err: describeError(error) }, 'rebuilding the catalog failed');
+    }
+  };
+
+  /** The current snapshot, rebuilt first when a change is pending, so no caller ever sees a stale catalog. */
+  const latest = (): CatalogSnapshot => {
+    if (dirty) rebuild();
+    return current;
+  };
+
   const route = (routes: ReadonlyMap<string, ItemRoute>, name: unknown, kind: string): ItemRoute => {
     if (typeof name !== 'string' || name === '') {
       throw new RpcError(RpcErrorCode.InvalidParams, `${kind} name is required (params.name)`);
@@ -226,17 +258,18 @@ export function createRouter(options: RouterOptions = {}): Router {
     if (typeof uri !== 'string' || uri === '') {
       throw new RpcError(RpcErrorCode.InvalidParams, 'resource uri is required (params.uri)');
     }
+    const snapshot = latest();
     const parsed = parsePublicUri(uri);
     if (parsed) {
-      const member = current.namespaces.get(parsed.namespace);
+      const member = snapshot.namespaces.get(parsed.namespace);
       if (member) return { upstream: member.upstream, namespace: parsed.namespace, uri: parsed.uri };
     }
-    const exact = current.resourceRoutes.get(uri);
+    const exact = snapshot.resourceRoutes.get(uri);
     if (exact) return { upstream: exact.upstream, namespace: '', uri };
-    const byTemplate = current.unprefixed.find((m) => m.matchers.some((matcher) => matcher.test(uri)));
+    const byTemplate = snapshot.unprefixed.find((m) => m.matchers.some((matcher) => matcher.test(uri)));
     if (byTemplate) return { upstream: byTemplate.upstream, namespace: '', uri };
     // One unprefixed upstream may serve URIs it never listed; a `mcpgw://` URI with an unknown namespace is a typo.
-    const only = current.unprefixed.length === 1 && !parsed ? current.unprefixed[0] : undefined;
+    const only = snapshot.unprefixed.length === 1 && !parsed ? snapshot.unprefixed[0] : undefined;
     if (only) return { upstream: only.upstream, namespace: '', uri };
     throw new RpcError(RpcErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri });
   };
@@ -490,7 +523,7 @@ export function createRouter(options: RouterOptions = {}): Router {
         if (before && before.upstream === member.upstream) continue;
         unsubscribers.get(member.upstream.id)?.();
         const offChange = member.upstream.onChange((change) => {
-          if (change.type === 'catalog') rebuild();
+          if (change.type === 'catalog') invalidate();
         });
         const offNotification = member.upstream.onNotification((notification) =>
           relayNotification(member.upstream, notification),
@@ -504,13 +537,13 @@ export function createRouter(options: RouterOptions = {}): Router {
         unsubscribers.get(removed.upstream.id)?.();
         unsubscribers.delete(removed.upstream.id);
       }
-      rebuild();
+      invalidate();
     },
 
-    snapshot: () => current,
+    snapshot: latest,
 
     async handle(method, params, context) {
-      const snapshot = current;
+      const snapshot = latest();
       const view = context?.view;
       if (view) {
         const lists = viewLists(snapshot, view);
@@ -640,6 +673,8 @@ export function createRouter(options: RouterOptions = {}): Router {
     close() {
       if (debounceTimer) clearTimeout(debounceTimer);
       debounceTimer = undefined;
+      if (flushTimer) clearImmediate(flushTimer);
+      flushTimer = undefined;
       for (const unsubscribe of unsubscribers.values()) unsubscribe();
       unsubscribers.clear();
       listeners.clear();
@@ -649,7 +684,7 @@ export function createRouter(options: RouterOptions = {}): Router {
   async function complete(params: RpcParams | undefined, context?: RouterRequestContext): Promise<RpcResult> {
     const ref = params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
     if (ref?.type === 'ref/prompt') {
-      const target = route(current.promptRoutes, ref.name, 'prompt');
+      const target = route(latest().promptRoutes, ref.name, 'prompt');
       return forward(
         {
           upstream: target.upstream,
@@ -827,13 +862,28 @@ function scopeToView(request: {
   }
 }
 
-/** Identity of a list's content, cached per array (snapshots are immutable). */
-const fingerprints = new WeakMap<readonly unknown[], string>();
-function fingerprint(items: readonly unknown[]): string {
-  let found = fingerprints.get(items);
+/**
+ * Whether two lists have the same content (what `JSON.stringify` of each would show). Snapshots reuse the listed
+ * object of every item that did not change, so this is mostly identity checks; only items that are new objects are
+ * serialized, each once (snapshots are immutable).
+ */
+function sameItems(before: readonly object[], after: readonly object[]): boolean {
+  if (before === after) return true;
+  if (before.length !== after.length) return false;
+  for (let index = 0; index < before.length; index += 1) {
+    const a = before[index] as object;
+    const b = after[index] as object;
+    if (a !== b && itemJson(a) !== itemJson(b)) return false;
+  }
+  return true;
+}
+
+const itemJsons = new WeakMap<object, string>();
+function itemJson(item: object): string {
+  let found = itemJsons.get(item);
   if (found === undefined) {
-    found = JSON.stringify(items);
-    fingerprints.set(items, found);
+    found = JSON.stringify(item);
+    itemJsons.set(item, found);
   }
   return found;
 }

@@ -470,6 +470,33 @@ describe('writing stdin', () => {
     );
   });
 
+  it('sends the messages of one turn in one write, each intact and in order', async () => {
+    // The child counts the reads it takes to get 50 lines, then echoes the ids it got and that count.
+    const script = `
+      let buffered = '', reads = 0; const ids = [];
+      process.stdin.on('data', (chunk) => {
+        reads += 1; buffered += chunk;
+        for (let end = buffered.indexOf('\\n'); end >= 0; end = buffered.indexOf('\\n')) {
+          ids.push(JSON.parse(buffered.slice(0, end)).id); buffered = buffered.slice(end + 1);
+        }
+        if (ids.length === 50)
+          process.stdout.write(JSON.stringify({ jsonrpc: '2.0', method: 'fixture/read', params: { ids, reads } }) + '\\n');
+      });`;
+    const { transport, messages } = openRecorded({ command: node, args: ['-e', script] });
+    await within('start', transport.start());
+
+    const ids = Array.from({ length: 50 }, (_, index) => index);
+    await within(
+      'sends',
+      Promise.all(ids.map((id) => transport.send({ jsonrpc: '2.0', id, method: 'ping' }))),
+    );
+    await waitFor('the child to read every line', () => messages.length === 1);
+
+    const read = paramsOf<{ ids: number[]; reads: number }>(messages[0]);
+    expect(read.ids).toEqual(ids);
+    expect(read.reads).toBeLessThan(50);
+  });
+
   it('rejects send() before start() and after close()', async () => {
     const { transport } = openRecorded({ command: node, args: [fixturePath('print-argv.mjs')] });
     const message: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
