@@ -7,7 +7,10 @@
 //   pnpm --filter @mcp-gateway/gateway build
 //   pnpm --filter @mcp-gateway/bench exec tsx src/catalog-scale.ts [--upstreams 100] [--tools 100]
 //       [--iterations 200] [--warmup 20] [--virtual 50] [--database embedded|postgres] [--skip-baseline]
-//       [--profile DIR] [--json FILE] [--gateway auto|dist|source]
+//       [--profile DIR] [--json FILE] [--gateway auto|dist|source] [--gateway-dist DIR]
+//
+// --gateway-dist DIR runs another build of the gateway (a copy of apps/gateway/dist taken earlier) instead of
+// apps/gateway/dist, so a before and an after build can be run alternately under the same machine load.
 //
 // --database postgres runs the gateway on a throwaway PostgreSQL server (@mcp-gateway/testing) instead of the
 // embedded database. --profile DIR runs the measured gateway under `node --cpu-prof --cpu-prof-dir DIR`, stops it with
@@ -79,6 +82,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     json: { type: 'string' },
     gateway: { type: 'string', default: 'auto' },
+    'gateway-dist': { type: 'string' },
     'quiet-wait': { type: 'string', default: '60' },
   },
 });
@@ -335,7 +339,9 @@ async function main(): Promise<void> {
     throw new Error('--gateway is auto, dist or source');
   if (DATABASE !== 'embedded' && DATABASE !== 'postgres')
     throw new Error('--database is embedded or postgres');
-  const launch = await resolveGatewayLaunch(prefer);
+  const distDir = args['gateway-dist'];
+  const launch = await resolveGatewayLaunch(prefer, distDir === undefined ? undefined : resolve(distDir));
+  if (distDir !== undefined) process.stderr.write(`gateway build: ${resolve(distDir)}\n`);
   if (launch.note !== undefined) process.stderr.write(`warning: ${launch.note}\n`);
   if (PROFILE_DIR !== undefined) mkdirSync(PROFILE_DIR, { recursive: true });
   const machine = machineInfo();

@@ -234,13 +234,23 @@ function locate(
     const original = entry.originalSource.startsWith('file://')
       ? fileURLToPath(entry.originalSource)
       : new URL(entry.originalSource, frame.url).pathname;
-    const shown = relative(root, original);
+    const shown = repoRelative(root, original);
     return { location: `${shown}:${entry.originalLine + 1}`, area: areaOf(shown) };
   }
-  const shown = relative(root, file);
+  const shown = repoRelative(root, file);
   // A .ts file run under tsx has no .map on disk and the positions are of the transpiled code: name the file only.
   if (/\.[cm]?ts$/.test(file)) return { location: shown, area: areaOf(shown) };
   return { location: `${shown}:${frame.lineNumber + 1}`, area: areaOf(shown) };
+}
+
+/**
+ * A path relative to the repository; a source of a build made in another checkout (`--gateway-dist`, a frozen
+ * before/after build) is shown from its own `packages/` or `apps/` folder, so it still counts as ours.
+ */
+function repoRelative(root: string, path: string): string {
+  const shown = relative(root, path);
+  if (!shown.startsWith('..') || shown.includes('node_modules/')) return shown;
+  return /\/((?:packages|apps)\/.+)$/.exec(path)?.[1] ?? shown;
 }
 
 /** Groups a repo-relative path by npm package (`node_modules/<pkg>`) or by our own workspace package. */

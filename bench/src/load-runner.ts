@@ -1,5 +1,5 @@
 import type { LoadJob, LoadResult, LoadTarget } from './load-generator.ts';
-import { readRssKb, sleep, spawnManaged } from './processes.ts';
+import { processTreeCpuMs, readRssKb, sleep, spawnManaged } from './processes.ts';
 import type { MemoryResult } from './report.ts';
 import type { BenchPaths, RunningTarget } from './targets.ts';
 
@@ -11,6 +11,8 @@ export interface LoadProcessOptions {
   sessions: number;
   warmupMs: number;
   durationMs: number;
+  /** The server under test: its CPU time (and its children's) over the measured window is reported. */
+  serverPid?: number;
 }
 
 /** A cell's result and when its measured window opened and closed, in this process's `performance.now()`. */
@@ -18,6 +20,8 @@ export interface LoadRun {
   result: LoadResult;
   measuredFrom?: number;
   measuredUntil?: number;
+  /** CPU time the server process tree used in the measured window (ms), when `serverPid` was given. */
+  serverCpuMs?: number;
 }
 
 /**
@@ -40,9 +44,14 @@ export async function runLoadProcess(options: LoadProcessOptions): Promise<LoadR
     args: ['--no-warnings', options.paths.loadGeneratorBin, JSON.stringify(job)],
   });
   const bound = options.warmupMs + options.durationMs + 90_000;
-  const when = (phase: string) =>
+  const serverPid = options.serverPid;
+  const cpuAt: Partial<Record<'measure' | 'done', number>> = {};
+  const when = (phase: 'measure' | 'done') =>
     generator.waitForLine(new RegExp(`^PHASE ${phase}$`), bound).then(
-      () => performance.now(),
+      () => {
+        if (serverPid !== undefined) cpuAt[phase] = processTreeCpuMs(serverPid);
+        return performance.now();
+      },
       () => undefined,
     );
   const measuredFrom = when('measure');
@@ -50,11 +59,16 @@ export async function runLoadProcess(options: LoadProcessOptions): Promise<LoadR
   try {
     const match = await generator.waitForLine(/^(RESULT|ERROR) (.*)$/, bound);
     if (match[1] === 'ERROR') throw new Error(match[2] ?? 'load generator failed');
+    // The generator may print its result before its `PHASE done` timer fires (and then exit without it): the
+    // window is over either way, so read the server's CPU now.
+    if (serverPid !== undefined && cpuAt.done === undefined) cpuAt.done = processTreeCpuMs(serverPid);
     await Promise.race([generator.whenExited(), sleep(5_000)]);
     return {
       result: JSON.parse(match[2] ?? '') as LoadResult,
       measuredFrom: await measuredFrom,
       measuredUntil: await measuredUntil,
+      serverCpuMs:
+        cpuAt.measure === undefined || cpuAt.done === undefined ? undefined : cpuAt.done - cpuAt.measure,
     };
   } finally {
     await generator.stop({ signal: 'SIGTERM', timeoutMs: 2_000 });

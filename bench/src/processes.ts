@@ -278,6 +278,21 @@ export function foreignCpuShare(before: CpuSnapshot, after: CpuSnapshot, cores: 
   return seconds <= 0 ? 0 : Math.min(1, foreign / ticksPerSecond / seconds / cores);
 }
 
+/** CPU time (user + system, ms) used so far by a process and every process below it that is still running. */
+export function processTreeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const member of [pid, ...descendantsOf(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** Every process below `pid` in the process tree, read from /proc (children first found, then theirs). */
 function descendantsOf(pid: number): number[] {
   const parents = new Map<number, number[]>();

@@ -17,6 +17,11 @@ export interface CellResult extends CellSpec {
    * other work disturbed it (a lower bound).
    */
   foreignCpu?: number;
+  /**
+   * CPU time (ms) the row's server process and its children (a gateway's stdio upstream, say) used per call in the
+   * measured window. Less sensitive to other load than req/s, so before/after comparisons on a busy machine use it.
+   */
+  serverCpuPerCallMs?: number;
 }
 
 /** A row of the results: one target measured in every cell. */
@@ -126,7 +131,8 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `One \`tools/call echo\` on loopback, through MCP Gateway and through its peers, against the same minimal echo`,
     `upstream. How it is measured and how to read it: [bench/README.md](../bench/README.md). Raw figures:`,
-    '`bench/results/latest.json`.',
+    '`bench/results/latest.json`. The catalog-scale (10,000 tools from 100 upstreams) and REST-tool benchmarks are in',
+    '[benchmarks-catalog.md](benchmarks-catalog.md).',
     '',
   );
   out.push('| | |', '|---|---|');
@@ -163,6 +169,8 @@ export function renderMarkdown(report: BenchReport): string {
     '`cC/sS`: C calls in flight, spread round-robin over S sessions. Latency in ms, per call, as the client sees it.',
     'A cell with errors is marked; its figures are not used in ratios or targets. "Other CPU" is the share of the',
     "machine's CPU that processes outside the benchmark used during the cell (a lower bound): the higher, the noisier.",
+    '"Server CPU" is the CPU time the server under test and its children (a stdio upstream) used per call in the',
+    'measured window; it varies less with other load than req/s does. Not available for the direct stdio row.',
     '',
   );
   out.push(`| Target | ${settings.cells.map((cell) => `${cellName(cell)} req/s`).join(' | ')} |`);
@@ -182,15 +190,15 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     out.push(
-      '| Target | req/s | p50 | p90 | p99 | max | other CPU | errors |',
-      '|---|---:|---:|---:|---:|---:|---:|---|',
+      '| Target | req/s | p50 | p90 | p99 | max | server CPU ms/call | other CPU | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     );
     for (const row of report.rows) {
       const found = row.cells.find((c) => c.concurrency === cell.concurrency && c.sessions === cell.sessions);
       const result = found?.result;
       if (result === undefined) {
         out.push(
-          `| ${row.label} | – | – | – | – | – | ${otherCpu(found?.foreignCpu)} | run failed: ${escapeCell(found?.failure ?? row.setupError ?? 'not run')} |`,
+          `| ${row.label} | – | – | – | – | – | – | ${otherCpu(found?.foreignCpu)} | run failed: ${escapeCell(found?.failure ?? row.setupError ?? 'not run')} |`,
         );
         continue;
       }
@@ -201,7 +209,7 @@ export function renderMarkdown(report: BenchReport): string {
             : `0 (${result.warmupErrors} in warm-up)`
           : `**${result.errors}**: ${escapeCell(result.errorSamples[0] ?? '')}`;
       out.push(
-        `| ${row.label} | ${integer(result.requestsPerSecond)} | ${twoDecimals(result.latencyMs.p50)} | ${twoDecimals(result.latencyMs.p90)} | ${twoDecimals(result.latencyMs.p99)} | ${twoDecimals(result.latencyMs.max)} | ${otherCpu(found?.foreignCpu)} | ${errors} |`,
+        `| ${row.label} | ${integer(result.requestsPerSecond)} | ${twoDecimals(result.latencyMs.p50)} | ${twoDecimals(result.latencyMs.p90)} | ${twoDecimals(result.latencyMs.p99)} | ${twoDecimals(result.latencyMs.max)} | ${found?.serverCpuPerCallMs === undefined ? '–' : twoDecimals(found.serverCpuPerCallMs)} | ${otherCpu(found?.foreignCpu)} | ${errors} |`,
       );
     }
     out.push('');

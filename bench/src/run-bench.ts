@@ -58,6 +58,8 @@ const USAGE = `Usage: pnpm bench [options]
   --profile         take a CPU profile of the gateway even if every target is met
   --no-profile      never take a CPU profile
   --skip-build      use the gateway's existing apps/gateway/dist build
+  --gateway-dist D  run the gateway build in folder D (its cli.js) instead of building apps/gateway/dist: a frozen
+                    before/after build, so runs of both can alternate under the same machine load
   --gateway-source  run the gateway from apps/gateway/src under tsx instead of its build
   --database-url U  run every gateway on this Postgres instead of the embedded database (PGlite)
   --no-write        print the report, write no file
@@ -71,6 +73,7 @@ interface Flags {
   only?: Set<TargetId>;
   profile: 'auto' | 'always' | 'never';
   skipBuild: boolean;
+  gatewayDist?: string;
   gatewayFromSource: boolean;
   databaseUrl?: string;
   write: boolean;
@@ -141,6 +144,13 @@ function parseFlags(argv: string[]): Flags {
         flags.databaseUrl = url;
         break;
       }
+      case '--gateway-dist': {
+        const dir = argv[++index];
+        if (dir === undefined || !existsSync(join(dir, 'cli.js')))
+          throw new Error('--gateway-dist takes a folder that holds a built cli.js');
+        flags.gatewayDist = resolve(dir);
+        break;
+      }
       case '--gateway-source':
         flags.gatewayFromSource = true;
         break;
@@ -206,7 +216,7 @@ function prepareGateway(
   paths: Omit<BenchPaths, 'gatewayEntry' | 'gatewayOptions'>,
   flags: Flags,
 ): { entry: string[]; description: string; note?: string } {
-  const cli = join(paths.root, 'apps', 'gateway', 'dist', 'cli.js');
+  const cli = join(flags.gatewayDist ?? join(paths.root, 'apps', 'gateway', 'dist'), 'cli.js');
   const source = join(paths.root, 'apps', 'gateway', 'src', 'cli.ts');
   const tsx = createRequire(join(paths.bench, 'package.json')).resolve('tsx/esm');
   const fromSource = (problem: string) => {
@@ -224,7 +234,8 @@ function prepareGateway(
   if (flags.gatewayFromSource) return fromSource('--gateway-source');
 
   let built = 'existing apps/gateway/dist';
-  if (flags.skipBuild) built += ' (--skip-build)';
+  if (flags.gatewayDist !== undefined) built = `the build in ${flags.gatewayDist} (--gateway-dist)`;
+  else if (flags.skipBuild) built += ' (--skip-build)';
   else {
     log('building the gateway (pnpm --filter @mcp-gateway/gateway build)…');
     const build = spawnSync('pnpm', ['--filter', '@mcp-gateway/gateway', 'build'], {
@@ -345,22 +356,27 @@ async function measureCell(
   const { id, running, cell } = run;
   try {
     const before = snapshotCpu();
-    const { result } = await runLoadProcess({
+    const { result, serverCpuMs } = await runLoadProcess({
       paths: context.paths,
       target: running.load,
+      serverPid: running.process?.pid,
       concurrency: cell.concurrency,
       sessions: cell.sessions,
       warmupMs: context.flags.warmupSeconds * 1000,
       durationMs: context.flags.durationSeconds * 1000,
     });
     const foreignCpu = Math.round(foreignCpuShare(before, snapshotCpu(), cpus().length) * 100) / 100;
+    const calls = result.requests + result.errors;
+    const serverCpuPerCallMs =
+      serverCpuMs === undefined || calls === 0 ? undefined : Math.round((serverCpuMs / calls) * 1000) / 1000;
     log(
       `[${cellName(cell).padEnd(7)}] ${id.padEnd(13)} ${String(Math.round(result.requestsPerSecond)).padStart(6)} req/s  ` +
         `p50 ${result.latencyMs.p50.toFixed(2)}  p90 ${result.latencyMs.p90.toFixed(2)}  p99 ${result.latencyMs.p99.toFixed(2)} ms` +
         `  other CPU ${Math.round(foreignCpu * 100)} %` +
+        (serverCpuPerCallMs === undefined ? '' : `  server CPU ${serverCpuPerCallMs.toFixed(2)} ms/call`) +
         (result.errors > 0 ? `  ${result.errors} ERRORS: ${result.errorSamples[0] ?? ''}` : ''),
     );
-    return { ...cell, result, foreignCpu };
+    return { ...cell, result, foreignCpu, serverCpuPerCallMs };
   } catch (error) {
     const failure = error instanceof Error ? error.message : String(error);
     log(`[${cellName(cell)}] ${id} failed: ${failure}`);

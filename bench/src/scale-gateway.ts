@@ -56,9 +56,9 @@ function revision(): GatewayLaunch['revision'] {
  * Copies dist into a temporary folder whose `node_modules` links to apps/gateway/node_modules, so the bundle's
  * third-party imports resolve as they do in place. Returns the copy's cli.js.
  */
-function snapshotDist(): string {
+function snapshotDist(from: string): string {
   const dir = temporaryDir('mcpgw-dist');
-  cpSync(GATEWAY_DIST, dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
   symlinkSync(join(REPO_ROOT, 'apps/gateway/node_modules'), join(dir, 'node_modules'), 'dir');
   return join(dir, 'cli.js');
 }
@@ -68,7 +68,11 @@ function snapshotDist(): string {
  * `auto`: the built CLI; when it fails with esbuild's "Dynamic require … is not supported", the same bundle with a
  * global `require` preloaded; else the source (saying why). The bundle is a frozen copy taken now.
  */
-export async function resolveGatewayLaunch(prefer: 'auto' | 'dist' | 'source'): Promise<GatewayLaunch> {
+export async function resolveGatewayLaunch(
+  prefer: 'auto' | 'dist' | 'source',
+  /** Another build of the gateway to copy instead of apps/gateway/dist (a frozen before/after build). */
+  distDir: string = GATEWAY_DIST,
+): Promise<GatewayLaunch> {
   const source: GatewayLaunch = {
     from: 'source',
     loader: ['--import', 'tsx'],
@@ -76,15 +80,15 @@ export async function resolveGatewayLaunch(prefer: 'auto' | 'dist' | 'source'): 
     revision: revision(),
   };
   if (prefer === 'source') return source;
-  if (!existsSync(join(GATEWAY_DIST, 'cli.js'))) {
-    const missing = 'apps/gateway/dist/cli.js is missing (pnpm --filter @mcp-gateway/gateway build)';
+  if (!existsSync(join(distDir, 'cli.js'))) {
+    const missing = `${distDir}/cli.js is missing (pnpm --filter @mcp-gateway/gateway build)`;
     if (prefer === 'dist') throw new Error(missing);
     return { ...source, note: `${missing}; ran apps/gateway/src/cli.ts through tsx instead` };
   }
   // A copy taken while someone rebuilds may be partial: try a few times.
   let failure = '';
   for (let attempt = 1; attempt <= 3; attempt += 1) {
-    const cli = snapshotDist();
+    const cli = snapshotDist(distDir);
     const plain = probeHelp(cli, []);
     if (plain.ok) return { from: 'dist', loader: [], cli, revision: source.revision };
     failure = `node apps/gateway/dist/cli.js --help fails: ${plain.error}`;
