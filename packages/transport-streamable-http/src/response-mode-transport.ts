@@ -108,6 +108,13 @@ export class ResponseModeTransport extends WebStandardStreamableHTTPServerTransp
       return super.send(message, options);
     }
     answer.responses.set(id, message);
+    if (answer.ids.length === 1) {
+      // The only response of a single request, before anything related: the answer is JSON, decided now, so the
+      // held stream will never be read. The SDK still gets a response to finish its bookkeeping, but an empty one:
+      // serializing a large result (a tools/list page) into an SSE event nobody reads would double its cost.
+      answer.decide('json');
+      return super.send({ jsonrpc: '2.0', id, result: {} }, options);
+    }
     try {
       await super.send(message, options);
     } finally {
