@@ -256,7 +256,11 @@ for (const dialect of dialects) {
         ['files', {}, { FILES_SECRET: 'gateway-env-secret' }],
         ['github', { authorization: 'Bearer gateway-token' }, {}],
       ]);
-      expect(loaded.tools.map((t) => t.integrationConfig)).toEqual([restConfig, commandConfig]);
+      // Rows come back in no particular order: compare by tool name.
+      const byName = (a: unknown, b: unknown) =>
+        String((a as { name?: unknown }).name).localeCompare(String((b as { name?: unknown }).name));
+      const configs = loaded.tools.map((t) => t.integrationConfig).sort(byName);
+      expect(configs).toEqual([commandConfig, restConfig]);
       await expect(loadRegistry(database.db, { secrets: codec })).rejects.toThrow(/unknown key "new"/);
     });
 
