@@ -185,7 +185,17 @@ describe.each(Object.keys(connectors))('fixture server over %s', (transportName)
     expect(tools.map((tool) => tool.name)).toContain('late');
     expect(textOf(await client.callTool({ name: 'late' }, REQUEST))).toBe(`late from ${NAME}`);
 
-    const duplicate = await client.callTool({ name: 'add_tool', arguments: { name: 'late' } }, REQUEST);
+    // Called again for the same tool, add_tool changes its definition (a "rug pull", for tool-pinning tests).
+    const redefined = await client.callTool(
+      { name: 'add_tool', arguments: { name: 'late', description: 'Changed.' } },
+      REQUEST,
+    );
+    expect(textOf(redefined)).toBe('changed late');
+    const { tools: after } = await client.listTools(undefined, { ...REQUEST, cacheMode: 'refresh' });
+    expect(after.find((tool) => tool.name === 'late')?.description).toBe('Changed.');
+
+    // A built-in tool's name is refused.
+    const duplicate = await client.callTool({ name: 'add_tool', arguments: { name: 'echo' } }, REQUEST);
     expect(duplicate.isError).toBe(true);
   });
 
