@@ -12,7 +12,14 @@ export interface CreateLoggerOptions {
 
 /** Field paths whose values never reach a log line: the auth package's list plus the gateway's own. */
 export const REDACTED_PATHS = [
-  ...new Set([...LOG_REDACT_PATHS, 'headers.authorization', 'headers.cookie', 'env', 'password', 'databaseUrl']),
+  ...new Set([
+    ...LOG_REDACT_PATHS,
+    'headers.authorization',
+    'headers.cookie',
+    'env',
+    'password',
+    'databaseUrl',
+  ]),
 ];
 
 /** The gateway's pino logger: JSON lines (or pino-pretty for people), secrets redacted. */

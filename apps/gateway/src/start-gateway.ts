@@ -336,7 +336,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       const base = baseUrl();
       const resource = serverId === undefined ? `${base}/mcp` : `${base}/servers/${serverId}/mcp`;
       auth
-        .authenticateUpgrade(request, { resource, virtualServerId: serverId })
+        .authenticateUpgrade(
+          { url: request.url ?? '/', headers: upgradeHeaders(request) },
+          { resource, virtualServerId: serverId },
+        )
         .then((result) => {
           if ('status' in result) {
             const status = result.status === 401 ? '401 Unauthorized' : '403 Forbidden';

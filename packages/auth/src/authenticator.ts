@@ -59,6 +59,14 @@ export interface Authenticator {
   authenticate(request: Request, context?: AuthenticateContext): Promise<Principal | AuthFailure>;
   /** The 401/403 response for a failure: `WWW-Authenticate` set, the REST error body. */
   challengeResponse(failure: AuthFailure): Response;
+  /**
+   * A refusal decided after authentication (e.g. a REST route needing a scope the token lacks), with the same
+   * `WWW-Authenticate` challenge `authenticate` would build: realm, resource metadata, error and scope.
+   */
+  refuse(
+    fields: { status: 401 | 403; error?: AuthFailure['error']; message: string; scope?: readonly string[] },
+    context?: AuthenticateContext,
+  ): AuthFailure;
   /** True when at least one credential method is configured. */
   readonly configured: boolean;
 }
@@ -202,6 +210,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
 
     challengeResponse,
+
+    refuse: (fields, context) => challenge(context, fields),
   };
 }
 

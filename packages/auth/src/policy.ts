@@ -210,21 +210,23 @@ export function createPolicy(options: PolicyOptions): Policy {
       const entity = entityOfCall(call);
       if (!entity) return;
       const principal = principalOf(call);
+      // Refusals name what the client asked for (an alias on a virtual server), like the endpoint's "unknown".
+      const asked = { ...entity, name: call.requestedName ?? entity.name };
       if (!principal) {
         logger.warn(
           { method: call.method },
           'call without an auth context refused (wrap requests in runWithAuthContext)',
         );
-        throw denial(entity);
+        throw denial(asked);
       }
       const virtualServer = virtualServerOf(call);
       if (
         principal.virtualServers !== undefined &&
         (virtualServer === undefined || !principal.virtualServers.includes(virtualServer))
       ) {
-        throw denial(entity);
+        throw denial(asked);
       }
-      if (!canCall(principal, entity)) throw denial(entity);
+      if (!canCall(principal, entity)) throw denial(asked);
     },
   };
 

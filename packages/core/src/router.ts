@@ -51,6 +51,11 @@ export interface CallInfo {
   readonly method: string;
   /** The public tool or prompt name, or the public resource URI. */
   readonly name?: string;
+  /**
+   * The name as the client sent it: on a virtual server, its alias there (`name` is then the full catalog's public
+   * name). A hook that refuses a call names this one, so the refusal reads like the endpoint's own "unknown" error.
+   */
+  readonly requestedName?: string;
   readonly upstreamId: string;
   readonly upstreamName: string;
   readonly sessionId?: string;
@@ -285,6 +290,7 @@ export function createRouter(options: RouterOptions = {}): Router {
   const forward = async (
     target: { upstream: Upstream; method: string; params: RpcParams; name?: string },
     context: RouterRequestContext | undefined,
+    requestedName?: string,
   ): Promise<RpcResult> => {
     const sessionId = context?.session?.id;
     const call: CallInfo | undefined =
@@ -293,6 +299,7 @@ export function createRouter(options: RouterOptions = {}): Router {
         : {
             method: target.method,
             name: target.name,
+            requestedName: requestedName ?? target.name,
             upstreamId: target.upstream.id,
             upstreamName: target.upstream.name,
             sessionId,
@@ -545,6 +552,7 @@ export function createRouter(options: RouterOptions = {}): Router {
     async handle(method, params, context) {
       const snapshot = latest();
       const view = context?.view;
+      const requestedName = typeof params?.name === 'string' ? params.name : undefined;
       if (view) {
         const lists = viewLists(snapshot, view);
         switch (method) {
@@ -581,6 +589,7 @@ export function createRouter(options: RouterOptions = {}): Router {
               name: params?.name as string,
             },
             context,
+            requestedName,
           );
           return rewriteContentUris(result, 'content', target.namespace);
         }
@@ -594,6 +603,7 @@ export function createRouter(options: RouterOptions = {}): Router {
               name: params?.name as string,
             },
             context,
+            requestedName,
           );
           return rewritePromptUris(result, target.namespace);
         }

@@ -4,6 +4,7 @@ import {
   anonymousPrincipal,
   hasScopes,
   isAuthFailure,
+  ROLES,
   runWithAuthContext,
   type AdminAction,
   type Principal,
@@ -96,7 +97,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
       return runWithAuthContext({ principal, virtualServerId }, () => aroundMcp(request, next));
     }
 
-    const refusal = authorizeRest(auth, principal, { method: c.req.method, path });
+    const refusal = authorizeRest(auth, principal, { method: c.req.method, path, resource });
     if (refusal) return refusal;
     return runWithAuthContext({ principal }, () => next());
   };
@@ -106,7 +107,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
 function authorizeRest(
   auth: GatewayAuth,
   principal: Principal,
-  { method, path }: { method: string; path: string },
+  { method, path, resource }: { method: string; path: string; resource: string },
 ): Response | undefined {
   const type = REST_TYPES.find(([pattern]) => pattern.test(path))?.[1];
   if (type === undefined) return undefined; // unknown paths fall through to the 404 handler
@@ -117,22 +118,25 @@ function authorizeRest(
   if (auth.policy.canAdmin(principal, action, type)) return undefined;
   const scope = action === 'read' ? ADMIN_SCOPES.read : ADMIN_SCOPES.write;
   if ((principal.kind === 'token' || principal.kind === 'jwt') && !scopeAllows(principal, action)) {
-    return auth.authenticator.challengeResponse({
-      status: 403,
-      error: 'insufficient_scope',
-      message: `this request needs the scope ${scope}`,
-      scope: [scope],
-      wwwAuthenticate: `Bearer realm="mcp-gateway", error="insufficient_scope", error_description="this request needs the scope ${scope}", scope="${scope}"`,
-    });
+    const failure = auth.authenticator.refuse(
+      {
+        status: 403,
+        error: 'insufficient_scope',
+        message: `this request needs the scope ${scope}`,
+        scope: [scope],
+      },
+      { resource },
+    );
+    return auth.authenticator.challengeResponse(failure);
   }
   if (principal.kind === 'anonymous') {
-    return auth.authenticator.challengeResponse({
-      status: 401,
-      message: 'authentication required',
-      wwwAuthenticate: 'Bearer realm="mcp-gateway"',
-    });
+    const failure = auth.authenticator.refuse(
+      { status: 401, message: 'authentication required' },
+      { resource },
+    );
+    return auth.authenticator.challengeResponse(failure);
   }
-  const role = ['admin', 'developer', 'viewer'].find((r) => principal.roles.includes(r)) ?? 'viewer';
+  const role = ROLES.find((r) => principal.roles.includes(r)) ?? 'viewer';
   return restErrorResponse(403, {
     code: 'forbidden',
     message: `the ${role} role may not ${action} ${type} entities`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { hashPassword } from '@mcp-gateway/auth';
+import { createWebSocketClientTransport } from '@mcp-gateway/transport-websocket';
 import { startAuthorizationServer, type AuthorizationServer } from '@mcp-gateway/testing';
 import { startGateway, type RunningGateway } from '../start-gateway.ts';
 import { testConfig, waitFor, waitForReadyUpstreams, stdioFixtureGateway } from '../test-support.ts';
@@ -169,6 +170,9 @@ describe('inbound authentication through the gateway', () => {
     });
     expect(write.status).toBe(403);
     expect(write.headers.get('www-authenticate')).toContain('scope="admin:write"');
+    expect(write.headers.get('www-authenticate')).toContain(
+      `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`,
+    );
   });
 
   it('keeps a viewer to reading the REST API, whatever its token scopes', async () => {
@@ -328,6 +332,116 @@ describe('inbound authentication through the gateway', () => {
       await fetch(`${gateway.url}/v1/authz/explain?principal=me&tool=red__echo`, { headers: admin })
     ).json()) as { allowed: boolean };
     expect(explained.allowed).toBe(true);
+  });
+
+  // Uses the "red" gateway (team red) the previous test registered.
+  it('hides team items under virtual-server aliases, private servers and completions, and over WebSocket too', async () => {
+    const admin = { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' };
+    const gateways = (await (await fetch(`${gateway.url}/v1/gateways`, { headers: admin })).json()) as {
+      items: Array<{ id: string; name: string }>;
+    };
+    type ToolItem = { id: string; originalName: string; gatewayId?: string };
+    const redId = gateways.items.find((g) => g.name === 'red')!.id;
+    // Discovered tools reach the registry shortly after the upstream lists them: wait for red's.
+    const tools = await waitFor('the red tools in the registry', async () => {
+      const page = (await (await fetch(`${gateway.url}/v1/tools?limit=200`, { headers: admin })).json()) as {
+        items: ToolItem[];
+      };
+      return page.items.some((t) => t.gatewayId === redId) ? page : undefined;
+    });
+    /** The tool `echo` of the gateway named `gatewayName`, as a virtual-server member. */
+    const member = (gatewayName: string) => {
+      const gatewayId = gateways.items.find((g) => g.name === gatewayName)!.id;
+      const tool = tools.items.find((t) => t.gatewayId === gatewayId && t.originalName === 'echo')!;
+      return { kind: 'tool', id: tool.id };
+    };
+    const server = async (body: Record<string, unknown>) => {
+      const created = await fetch(`${gateway.url}/v1/servers`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify(body),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const id = ((await created.json()) as { id: string }).id;
+      await waitFor(`virtual server ${id} served`, async () =>
+        (await fetch(`${gateway.url}/.well-known/oauth-protected-resource/servers/${id}/mcp`)).status === 200
+          ? true
+          : undefined,
+      );
+      return id;
+    };
+    const mixed = await server({
+      name: 'mixed',
+      members: [
+        { ...member('alpha'), alias: 'shout' },
+        { ...member('red'), alias: 'whisper' },
+      ],
+    });
+    const secret = await server({ name: 'secret', visibility: 'private', members: [member('alpha')] });
+
+    const outsider = await token({
+      sub: 'otto',
+      aud: AUDIENCE,
+      roles: ['developer'],
+      teams: ['blue'],
+      scope: MCP_SCOPE,
+    });
+    const rita = await token({
+      sub: 'rita',
+      aud: AUDIENCE,
+      roles: ['developer'],
+      teams: ['red'],
+      scope: MCP_SCOPE,
+    });
+    {
+      await using client = await connect(outsider, `/servers/${mixed}/mcp`);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['shout']);
+      await expect(client.callTool({ name: 'whisper', arguments: { message: 'x' } })).rejects.toThrow(
+        /Unknown tool: whisper/,
+      );
+    }
+    {
+      await using client = await connect(rita, `/servers/${mixed}/mcp`);
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['shout', 'whisper']);
+    }
+    expect((await postMcp({ authorization: `Bearer ${outsider}` }, `/servers/${secret}/mcp`)).status).toBe(
+      404,
+    );
+
+    // Completion of a prompt the caller may not see fails as for an unknown prompt.
+    const complete = (client: Client) =>
+      client.complete({
+        ref: { type: 'ref/prompt', name: 'red__greeting' },
+        argument: { name: 'name', value: '' },
+      });
+    {
+      await using client = await connect(outsider);
+      await expect(complete(client)).rejects.toThrow(/Unknown prompt: red__greeting/);
+    }
+    {
+      await using client = await connect(rita);
+      expect((await complete(client)).completion).toBeDefined();
+    }
+
+    // Over WebSocket each frame runs as the socket's principal: public calls work, team tools stay hidden.
+    const ws = new Client({ name: 'ws-auth', version: '1.0.0' }, { capabilities: {} });
+    await ws.connect(
+      createWebSocketClientTransport({
+        url: `${gateway.url.replace('http', 'ws')}/ws`,
+        headers: { authorization: `Bearer ${outsider}` },
+      }),
+    );
+    try {
+      const names = (await ws.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('alpha__echo');
+      expect(names.some((name) => name.startsWith('red__'))).toBe(false);
+      expect((await ws.callTool({ name: 'alpha__echo', arguments: { message: 'ws' } })).isError).toBeFalsy();
+      await expect(ws.callTool({ name: 'red__echo', arguments: { message: 'x' } })).rejects.toThrow(
+        /Unknown tool/,
+      );
+    } finally {
+      await ws.close();
+    }
   });
 
   it("answers 404 to anyone using another principal's session id", async () => {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Kysely } from 'kysely';
 import {
   createAuthenticator,
@@ -70,7 +69,7 @@ export interface GatewayAuth {
   revokeJwt(jti: string, expiresAt?: Date): Promise<void>;
   /** Authenticates a WebSocket upgrade (the HTTP request that opens the socket). */
   authenticateUpgrade(
-    request: IncomingMessage,
+    request: { url: string; headers: Headers },
     target: { resource: string; virtualServerId?: string },
   ): Promise<AuthContext | AuthFailure>;
   close(): Promise<void>;
@@ -203,13 +202,8 @@ export async function createGatewayAuth(options: GatewayAuthOptions): Promise<Ga
       revokedJtis.add(jti);
     },
     async authenticateUpgrade(request, target) {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (typeof value === 'string') headers.set(name, value);
-        else if (Array.isArray(value)) headers.set(name, value.join(', '));
-      }
-      const url = new URL(request.url ?? '/', 'http://gateway');
-      const result = await authenticator.authenticate(new Request(url, { headers }), {
+      const url = new URL(request.url, 'http://gateway');
+      const result = await authenticator.authenticate(new Request(url, { headers: request.headers }), {
         resource: target.resource,
         virtualServerId: target.virtualServerId,
         requiredScopes: config.mcpScopes,
