@@ -52,7 +52,7 @@ import {
 import { authorizeRouter } from './auth/authorize-router.ts';
 import { assertRegistrySecretsReadable, registrySecretsFromEnv } from './secrets/registry-secret-codec.ts';
 import { authMethodsOf, createGatewayAuth, type GatewayAuth } from './auth/gateway-auth.ts';
-import { isVisibleTo, requestPrincipal } from './auth/request-access.ts';
+import { requestPrincipal } from './auth/request-access.ts';
 import {
   createUpstreamManager,
   effectiveNamespace,
@@ -351,7 +351,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
             return;
           }
           const server = serverId === undefined ? undefined : catalog.server(serverId);
-          if (server && !isVisibleTo(result.principal, server)) {
+          if (server && !auth.policy.canSee(result.principal, server)) {
             socket.destroy();
             return;
           }

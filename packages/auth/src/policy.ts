@@ -76,6 +76,11 @@ export interface AuthzExplanation {
 export interface Policy {
   /** May `principal` call (or read) this entity? */
   canCall(principal: Principal, entity: EntityRef): boolean;
+  /**
+   * May `principal` see something with this ownership? The rule `canCall` applies, for entities outside the catalog
+   * snapshot (a virtual server) whose ownership the caller already has.
+   */
+  canSee(principal: Principal, ownership: EntityVisibility): boolean;
   /** The items `principal` may see; items are matched by `name`, or `uri`/`uriTemplate` for resources. */
   filterVisible<T extends { name?: string; uri?: string; uriTemplate?: string }>(
     principal: Principal,
@@ -232,6 +237,7 @@ export function createPolicy(options: PolicyOptions): Policy {
 
   return {
     canCall,
+    canSee: (principal, ownership) => decide(principal, ownership).allowed,
     filterVisible,
     filterListResult(principal, method, result) {
       const spec = LIST_METHODS[method];

@@ -11,7 +11,7 @@ import {
 } from '@mcp-gateway/auth';
 import { restErrorResponse } from '../http/rest-error.ts';
 import type { GatewayAuth, Ownership } from './gateway-auth.ts';
-import { isVisibleTo, setRequestPrincipal } from './request-access.ts';
+import { setRequestPrincipal } from './request-access.ts';
 
 /** Options of {@link createAuthMiddleware}. */
 export interface AuthMiddlewareOptions {
@@ -87,7 +87,10 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
       if (virtualServerId !== undefined) {
         const server = options.virtualServer(virtualServerId);
         // A server the caller may not see answers exactly like one that does not exist.
-        if (server && !isVisibleTo(principal, server)) {
+        if (
+          server &&
+          !auth.policy.canSee(principal, { ...server, visibility: server.visibility ?? 'public' })
+        ) {
           return restErrorResponse(404, {
             code: 'not-found',
             message: `no enabled virtual server with id "${virtualServerId}"`,

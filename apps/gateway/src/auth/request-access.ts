@@ -31,20 +31,3 @@ export interface RestAccess {
   principal(request: Request): Principal;
   policy: Policy;
 }
-
-/**
- * May `principal` see something with this ownership? Admins see everything; everyone sees public things; owners
- * their own; team members what their team shares. (The same rule as the policy's, for entities outside the catalog
- * snapshot such as virtual servers.)
- */
-export function isVisibleTo(
-  principal: Principal,
-  ownership: { owner?: string; team?: string; visibility?: 'private' | 'team' | 'public' },
-): boolean {
-  if (principal.roles.includes('admin')) return true;
-  const visibility = ownership.visibility ?? 'public';
-  if (visibility === 'public') return true;
-  if (principal.kind === 'anonymous') return false;
-  if (ownership.owner !== undefined && ownership.owner === principal.id) return true;
-  return visibility === 'team' && ownership.team !== undefined && principal.teams.includes(ownership.team);
-}
